@@ -1,0 +1,36 @@
+# The two commands a fresh Debian 12 machine needs: `make run` and `make test`.
+# Everything else is a convenience around CMake presets (CMakePresets.json).
+.PHONY: all deps build run test asan-test bench format clean
+
+JOBS ?= $(shell nproc)
+
+all: build
+
+deps:
+	@scripts/deps.sh
+
+build: deps
+	@cmake --preset release >/dev/null
+	@cmake --build --preset release -j $(JOBS)
+
+# The main job: this host's name and addresses (becomes a localhost scan with `sockit scan`).
+run: build
+	./build/release/app/sockit resolve
+
+test: build
+	ctest --preset release -j $(JOBS)
+
+# The whole suite under AddressSanitizer + UndefinedBehaviorSanitizer.
+asan-test: deps
+	@cmake --preset asan >/dev/null
+	@cmake --build --preset asan -j $(JOBS)
+	ctest --preset asan -j $(JOBS)
+
+bench: build
+	./build/release/bench/loop_bench
+
+format:
+	@git ls-files '*.hpp' '*.cpp' | xargs clang-format -i
+
+clean:
+	rm -rf build
