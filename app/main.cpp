@@ -1,1 +1,47 @@
-int main() {}
+// sockit: one program, one subcommand per job. main owns the error policy: every
+// subcommand returns an exit code; usage errors are reported here as one line and 64.
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <string>
+
+#include "exit_codes.hpp"
+#include "resolve_command.hpp"
+#include "sockit/version.hpp"
+
+namespace {
+
+constexpr const char* kExitCodes =
+    "Exit codes: 0 success, 1 some items failed, 64 bad usage or input, 68 unknown host,\n"
+    "69 refused or unavailable, 74 I/O error, 75 timed out, 77 permission denied,\n"
+    "130 interrupted.";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace sockit::cli;
+  CLI::App app("sockit: a socket toolkit — resolve, scan, serve, connect, bench", "sockit");
+  app.set_version_flag("--version", std::string("sockit ") + sockit::kVersion);
+  app.require_subcommand(1);
+  app.footer(kExitCodes);
+
+  ResolveOptions resolve;
+  add_resolve_command(app, resolve);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::string what = e.what();
+    if (what.empty()) what = "invalid usage";
+    report(what + " (see sockit --help)");
+    return kUsage;
+  }
+
+  if (app.got_subcommand("resolve")) return run_resolve(resolve);
+  return kUsage;
+}

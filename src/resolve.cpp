@@ -45,14 +45,18 @@ Result<std::string> hostname() {
 
 Result<Resolution> resolve(std::string_view host, Family family) {
   const std::string name(host);
+  if (name.empty()) return Error(ParseErrc::empty, "resolve ''");
   const std::string context = "resolve " + name;
-  if (name.empty()) return Error(ParseErrc::empty, context);
 
-  // A numeric address is its own answer: no resolver, no network.
-  if (auto literal = IpAddress::parse(name)) {
+  // A numeric address is its own answer: no resolver, no network. Something that looks
+  // numeric but isn't valid ("256.1.1.1", "1.2.3", "::g") is refused here: getaddrinfo would
+  // read "1.2.3" as 1.2.0.3 (inet_aton) or send the rest to DNS as a name.
+  auto literal = IpAddress::parse(name);
+  if (literal) {
     if (!wanted(*literal, family)) return gai_error(EAI_ADDRFAMILY, context);
     return Resolution{name, {*literal}};
   }
+  if (literal.error().code() != ParseErrc::not_numeric) return std::move(literal).error();
 
   addrinfo hints{};
   hints.ai_family = to_af(family);

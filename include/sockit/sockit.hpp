@@ -4,6 +4,7 @@
 #include "sockit/buffer.hpp"
 #include "sockit/endpoint.hpp"
 #include "sockit/event_loop.hpp"
+#include "sockit/host_info.hpp"
 #include "sockit/ip_address.hpp"
 #include "sockit/resolve.hpp"
 #include "sockit/result.hpp"
