@@ -2,6 +2,9 @@
 
 #include <netdb.h>
 
+#include <cstdio>
+#include <cstdlib>
+
 namespace sockit {
 namespace {
 
@@ -66,6 +69,13 @@ const std::error_category& gai_category() noexcept {
 std::error_code make_error_code(ParseErrc e) noexcept {
   return {static_cast<int>(e), parse_category()};
 }
+
+namespace detail {
+void bad_result_access(const Error& error) noexcept {
+  std::fprintf(stderr, "sockit: Result::value() called on an error: %s\n", error.message().c_str());
+  std::abort();
+}
+}  // namespace detail
 
 std::string Error::message() const {
   std::string reason = code_.message();

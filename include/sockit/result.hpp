@@ -72,6 +72,12 @@ class Error {
   std::string context_;
 };
 
+namespace detail {
+// value() on a Result that holds an error is a bug in the caller (std::expected throws
+// bad_expected_access there); sockit doesn't throw, so it prints the error and aborts.
+[[noreturn]] void bad_result_access(const Error& error) noexcept;
+}  // namespace detail
+
 template <typename T>
 class [[nodiscard]] Result {
   static_assert(!std::is_same_v<std::remove_cv_t<T>, Error>, "Result<Error> is ambiguous");
@@ -116,9 +122,20 @@ class [[nodiscard]] Result {
   bool has_value() const noexcept { return ok_; }
   explicit operator bool() const noexcept { return ok_; }
 
-  T& value() & { return value_; }
-  const T& value() const& { return value_; }
-  T&& value() && { return std::move(value_); }
+  // Checked: aborts with the error's message if there is no value (see bad_result_access).
+  T& value() & {
+    if (!ok_) detail::bad_result_access(error_);
+    return value_;
+  }
+  const T& value() const& {
+    if (!ok_) detail::bad_result_access(error_);
+    return value_;
+  }
+  T&& value() && {
+    if (!ok_) detail::bad_result_access(error_);
+    return std::move(value_);
+  }
+  // Unchecked, like std::expected's.
   T& operator*() & { return value_; }
   const T& operator*() const& { return value_; }
   T&& operator*() && { return std::move(value_); }
@@ -159,7 +176,9 @@ class [[nodiscard]] Result<void> {
 
   bool has_value() const noexcept { return ok_; }
   explicit operator bool() const noexcept { return ok_; }
-  void value() const noexcept {}
+  void value() const noexcept {
+    if (!ok_) detail::bad_result_access(error_);
+  }
   void operator*() const noexcept {}
 
   const Error& error() const& { return error_; }
