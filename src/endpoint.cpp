@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cstddef>
 #include <cstring>
@@ -116,6 +117,8 @@ Result<Endpoint> Endpoint::parse(std::string_view text) {
       return endpoint_error(ParseErrc::needs_brackets, text);
     }
   }
+  // "1.2.3.4:" has no port: say so, rather than parse_port's "empty input".
+  if (port.empty()) return endpoint_error(ParseErrc::missing_port, text);
   auto address = IpAddress::parse(host);
   if (!address) return endpoint_error(address.error(), text);
   auto number = parse_port(port);
@@ -143,10 +146,12 @@ Result<Endpoint> Endpoint::from_sockaddr(const sockaddr* addr, socklen_t len) {
       return e;
     case AF_UNIX:
       // A path the kernel returns may or may not count its NUL; normalise to counting it,
-      // so equal names compare equal however they were obtained.
+      // so equal names compare equal however they were obtained. A path filling all of
+      // sun_path has no room for the NUL (Linux allows it): keep it at sizeof(sockaddr_un).
       if (len > offsetof(sockaddr_un, sun_path) && e.addr_.un.sun_path[0] != '\0') {
         std::size_t n = strnlen(e.addr_.un.sun_path, len - offsetof(sockaddr_un, sun_path));
-        e.len_ = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + n + 1);
+        e.len_ = static_cast<socklen_t>(
+            std::min(offsetof(sockaddr_un, sun_path) + n + 1, sizeof(sockaddr_un)));
       }
       return e;
     default:

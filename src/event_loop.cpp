@@ -177,11 +177,7 @@ void EventLoop::unwatch(int fd) noexcept {
   slot.used = false;
   ++slot.generation;
   if (!slot.internal) --user_watches_;
-  if (fd == dispatching_fd_) {
-    graveyard_ = std::move(slot.handler);  // still running: destroy it when it returns
-  } else {
-    slot.handler.reset();
-  }
+  slot.handler.reset();  // empty if it is running: dispatch() holds it until it returns
 }
 
 int EventLoop::dispatch(int count) {
@@ -191,10 +187,13 @@ int EventLoop::dispatch(int count) {
     const auto generation = static_cast<std::uint32_t>(data >> 32);
     Slot& slot = slots_[static_cast<std::size_t>(fd)];
     if (!slot.used || slot.generation != generation) continue;  // unwatched this turn
-    dispatching_fd_ = fd;
-    slot.handler(events_[i].events);
-    dispatching_fd_ = -1;
-    if (graveyard_) graveyard_.reset();
+    // Call the handler from a local: it may unwatch itself (which must not destroy the
+    // lambda that is running) or watch more descriptors (which may grow slots_ and move
+    // every slot). It goes back unless its watch ended or was replaced meanwhile.
+    Handler handler = std::move(slot.handler);
+    handler(events_[i].events);
+    Slot& after = slots_[static_cast<std::size_t>(fd)];
+    if (after.used && after.generation == generation) after.handler = std::move(handler);
   }
   return count;
 }
@@ -288,7 +287,8 @@ void EventLoop::run_timers() {
 Result<SignalWatch> EventLoop::on_signal(int signo, SignalHandler handler) {
   const std::string context = "signal " + std::to_string(signo);
   if (signo <= 0 || signo >= 65) return Error::from_errno(EINVAL, context);
-  if (signal_handlers_[signo]) return Error::from_errno(EEXIST, context);
+  // Registration is membership of signal_mask_ (a running handler is out of its slot).
+  if (sigismember(&signal_mask_, signo) == 1) return Error::from_errno(EEXIST, context);
   sigset_t mask = signal_mask_;
   sigaddset(&mask, signo);
   int fd = ::signalfd(signal_ ? signal_.get() : -1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
@@ -313,8 +313,8 @@ Result<SignalWatch> EventLoop::on_signal(int signo, SignalHandler handler) {
 }
 
 void EventLoop::remove_signal(int signo) noexcept {
-  if (!signal_handlers_[signo]) return;
-  signal_handlers_[signo].reset();
+  if (sigismember(&signal_mask_, signo) != 1) return;
+  signal_handlers_[signo].reset();  // empty if it is running: read_signals() holds it
   --signal_handlers_count_;
   sigdelset(&signal_mask_, signo);
   ::signalfd(signal_.get(), &signal_mask_, SFD_CLOEXEC | SFD_NONBLOCK);
@@ -330,7 +330,14 @@ void EventLoop::read_signals() noexcept {
   if (n <= 0) return;
   for (ssize_t i = 0; i < n / static_cast<ssize_t>(sizeof info[0]); ++i) {
     int signo = static_cast<int>(info[i].ssi_signo);
-    if (signo > 0 && signo < 65 && signal_handlers_[signo]) signal_handlers_[signo](signo);
+    if (signo <= 0 || signo >= 65 || sigismember(&signal_mask_, signo) != 1) continue;
+    // As in dispatch(): call from a local, since the handler may reset its own SignalWatch;
+    // put it back unless it was removed (or replaced) meanwhile.
+    SignalHandler handler = std::move(signal_handlers_[signo]);
+    if (handler) handler(signo);
+    if (sigismember(&signal_mask_, signo) == 1 && !signal_handlers_[signo]) {
+      signal_handlers_[signo] = std::move(handler);
+    }
   }
 }
 

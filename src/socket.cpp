@@ -165,6 +165,12 @@ Result<Datagram> DatagramSocket::recv_from(MutableBuffer data) {
   ssize_t n = sys::recvfrom(fd_.get(), data.data(), data.size(), MSG_TRUNC,
                             reinterpret_cast<sockaddr*>(&storage), &len);
   if (n < 0) return Error::from_errno(kRecv);
+  // An unbound Unix sender has no name at all (len 0): report it as an unnamed Unix
+  // endpoint, as accept() does, rather than as 0.0.0.0:0.
+  if (len < sizeof(sa_family_t)) {
+    storage.ss_family = AF_UNIX;
+    len = sizeof(sa_family_t);
+  }
   auto from = Endpoint::from_sockaddr(reinterpret_cast<sockaddr*>(&storage), len);
   Endpoint sender = from ? *from : Endpoint();
   auto size = static_cast<std::size_t>(n);

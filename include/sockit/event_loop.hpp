@@ -195,8 +195,6 @@ class EventLoop {
   std::vector<Slot> slots_;  // indexed by fd
   std::size_t user_watches_ = 0;
   epoll_event events_[kMaxEventsPerTurn];
-  int dispatching_fd_ = -1;
-  Handler graveyard_;  // a handler that unwatched itself: destroyed after it returns
 
   std::vector<TimerSlot> timers_;
   std::vector<std::uint32_t> free_timers_;

@@ -31,12 +31,14 @@ class TcpStream : public StreamSocket {
   using StreamSocket::StreamSocket;
 };
 
+// Every member has an initializer, so {.reuse_port = true} compiles cleanly under
+// -Wextra (GCC warns about members without one left out of a designated initializer).
 struct ListenOptions {
   bool reuse_address = true;  // SO_REUSEADDR: restart without "Address already in use"
   bool reuse_port = false;    // SO_REUSEPORT: several listeners, one per loop/thread
   int backlog = SOMAXCONN;
-  std::optional<bool> v6only;  // IPV6_V6ONLY for [::] listeners; unset keeps the default
-  bool nonblocking = false;    // the listener and the streams it accepts
+  std::optional<bool> v6only{};  // IPV6_V6ONLY for [::] listeners; unset keeps the default
+  bool nonblocking = false;      // the listener and the streams it accepts
 };
 
 class TcpListener : public ListenerSocket {

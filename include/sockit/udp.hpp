@@ -10,10 +10,12 @@
 
 namespace sockit {
 
+// Every member has an initializer, so {.reuse_port = true} compiles cleanly under
+// -Wextra (GCC warns about members without one left out of a designated initializer).
 struct UdpOptions {
   bool reuse_address = false;
   bool reuse_port = false;
-  std::optional<bool> v6only;
+  std::optional<bool> v6only{};
   bool broadcast = false;
   bool nonblocking = false;
 };

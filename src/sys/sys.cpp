@@ -54,7 +54,20 @@ int accept(int fd, sockaddr* addr, socklen_t* len, int flags) noexcept {
   return retry(Call::accept, [&] { return ::accept4(fd, addr, len, flags); });
 }
 int connect(int fd, const sockaddr* addr, socklen_t len) noexcept {
-  int rc = injected(Call::connect) ? -1 : ::connect(fd, addr, len);
+  int rc;
+  if (injected(Call::connect)) {
+    if (errno != EINTR) return -1;
+    // An injected EINTR stands for a signal arriving mid-handshake, after the kernel has
+    // started the connection (which then carries on): start it for real, or the caller
+    // would wait for a handshake that never began and take the idle socket as connected.
+    rc = ::connect(fd, addr, len);
+    if (rc == 0 || errno == EINPROGRESS) {
+      rc = -1;
+      errno = EINTR;
+    }
+  } else {
+    rc = ::connect(fd, addr, len);
+  }
   if (rc < 0 && errno == EINTR) errno = EINPROGRESS;
   return rc;
 }
