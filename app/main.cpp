@@ -6,6 +6,7 @@
 
 #include "exit_codes.hpp"
 #include "resolve_command.hpp"
+#include "serve_command.hpp"
 #include "sockit/version.hpp"
 
 namespace {
@@ -26,6 +27,8 @@ int main(int argc, char** argv) {
 
   ResolveOptions resolve;
   add_resolve_command(app, resolve);
+  ServeOptions serve;
+  add_serve_command(app, serve);
 
   try {
     app.parse(argc, argv);
@@ -43,5 +46,6 @@ int main(int argc, char** argv) {
   }
 
   if (app.got_subcommand("resolve")) return run_resolve(resolve);
+  if (app.got_subcommand("serve")) return run_serve(serve);
   return kUsage;
 }

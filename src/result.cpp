@@ -43,6 +43,10 @@ class ParseCategory final : public std::error_category {
         return "not a number";
       case ParseErrc::bad_range:
         return "invalid range";
+      case ParseErrc::unknown_name:
+        return "unknown name";
+      case ParseErrc::unsupported:
+        return "not supported";
     }
     return "invalid input";
   }

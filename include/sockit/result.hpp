@@ -38,6 +38,8 @@ enum class ParseErrc {
   needs_brackets,
   bad_number,
   bad_range,
+  unknown_name,
+  unsupported,
 };
 
 const std::error_category& parse_category() noexcept;

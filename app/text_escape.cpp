@@ -1,0 +1,81 @@
+#include "text_escape.hpp"
+
+#include <cstdint>
+#include <cstdio>
+
+namespace sockit::cli {
+namespace {
+
+// Length of the valid UTF-8 sequence at the start of `s` (2-4), or 0 if it isn't one.
+// Rejects overlong forms, surrogates and code points past U+10FFFF, and C1 controls
+// (U+0080-U+009F), which terminals act on.
+std::size_t utf8_sequence(std::string_view s) {
+  auto b = [&](std::size_t i) { return static_cast<std::uint8_t>(s[i]); };
+  auto cont = [&](std::size_t i) { return i < s.size() && (b(i) & 0xc0) == 0x80; };
+  std::uint8_t c = b(0);
+  if (c >= 0xc2 && c <= 0xdf && cont(1)) {
+    return (c == 0xc2 && b(1) < 0xa0) ? 0 : 2;  // U+0080-U+009F: C1 controls
+  }
+  if (c >= 0xe0 && c <= 0xef && cont(1) && cont(2)) {
+    if (c == 0xe0 && b(1) < 0xa0) return 0;   // overlong
+    if (c == 0xed && b(1) >= 0xa0) return 0;  // surrogates
+    return 3;
+  }
+  if (c >= 0xf0 && c <= 0xf4 && cont(1) && cont(2) && cont(3)) {
+    if (c == 0xf0 && b(1) < 0x90) return 0;   // overlong
+    if (c == 0xf4 && b(1) >= 0x90) return 0;  // past U+10FFFF
+    return 4;
+  }
+  return 0;
+}
+
+void append_hex(std::string& out, const char* format, std::uint8_t c) {
+  char buf[8];
+  std::snprintf(buf, sizeof buf, format, c);
+  out += buf;
+}
+
+}  // namespace
+
+void append_escaped(std::string& out, std::string_view bytes) {
+  for (std::size_t i = 0; i < bytes.size();) {
+    auto c = static_cast<std::uint8_t>(bytes[i]);
+    if (c == '\\') {
+      out += "\\\\";
+      ++i;
+    } else if (c >= 0x20 && c < 0x7f) {
+      out += static_cast<char>(c);
+      ++i;
+    } else if (std::size_t n = c >= 0x80 ? utf8_sequence(bytes.substr(i)) : 0; n > 0) {
+      out.append(bytes.substr(i, n));
+      i += n;
+    } else {
+      append_hex(out, "\\x%02x", c);
+      ++i;
+    }
+  }
+}
+
+void append_json_bytes(std::string& out, std::string_view bytes) {
+  out += '"';
+  for (std::size_t i = 0; i < bytes.size();) {
+    auto c = static_cast<std::uint8_t>(bytes[i]);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += static_cast<char>(c);
+      ++i;
+    } else if (c >= 0x20 && c < 0x7f) {
+      out += static_cast<char>(c);
+      ++i;
+    } else if (std::size_t n = c >= 0x80 ? utf8_sequence(bytes.substr(i)) : 0; n > 0) {
+      out.append(bytes.substr(i, n));
+      i += n;
+    } else {
+      append_hex(out, "\\u%04x", c);
+      ++i;
+    }
+  }
+  out += '"';
+}
+
+}  // namespace sockit::cli
