@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <string>
 
+#include "connect_command.hpp"
 #include "exit_codes.hpp"
 #include "resolve_command.hpp"
 #include "serve_command.hpp"
@@ -29,6 +30,8 @@ int main(int argc, char** argv) {
   add_resolve_command(app, resolve);
   ServeOptions serve;
   add_serve_command(app, serve);
+  ConnectOptions connect;
+  add_connect_command(app, connect);
 
   try {
     app.parse(argc, argv);
@@ -47,5 +50,6 @@ int main(int argc, char** argv) {
 
   if (app.got_subcommand("resolve")) return run_resolve(resolve);
   if (app.got_subcommand("serve")) return run_serve(serve);
+  if (app.got_subcommand("connect")) return run_connect(connect);
   return kUsage;
 }
