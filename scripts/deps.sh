@@ -9,6 +9,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev     # tests and micro-benchmarks
   dnsmasq-base iproute2 util-linux               # DNS tests in a private namespace
   netcat-openbsd socat                           # interop peers for the CLI tests
+  iptables                                       # dropped packets in test namespaces
   hostname procps
 )
 

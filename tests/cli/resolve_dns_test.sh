@@ -86,6 +86,11 @@ check bulk 0 "$sockit" resolve --json --parallel 8 "${names[@]}" &&
     [[ $n -eq 40 ]] || { echo "FAIL bulk: $n multi answers"; failures=$((failures + 1)); }
     first=$(head -1 <<<"$out"); expect bulk-order "$first" '"query":"www.zone.test"'; }
 
+# connect by an unknown name: 68, and the resolver's reason.
+check connect-unknown 68 "$sockit" connect no-such.test 80 </dev/null &&
+  { [[ "$err" == "sockit: resolve no-such.test: Name or service not known" ]] ||
+      { echo "FAIL connect-unknown stderr: $err"; failures=$((failures + 1)); }; }
+
 if [[ $failures -ne 0 ]]; then
   echo "--- dnsmasq log"; tail -20 "$work/dnsmasq.log"
   exit 1
