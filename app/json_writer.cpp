@@ -3,6 +3,8 @@
 #include <cmath>
 #include <cstdio>
 
+#include "text_escape.hpp"
+
 namespace sockit::cli {
 
 void append_json_string(std::string& out, std::string_view text) {
@@ -110,6 +112,12 @@ JsonWriter& JsonWriter::value(double number) {
 JsonWriter& JsonWriter::value(bool flag) {
   separate();
   out_ += flag ? "true" : "false";
+  return *this;
+}
+
+JsonWriter& JsonWriter::bytes(std::string_view data) {
+  separate();
+  append_json_bytes(out_, data);
   return *this;
 }
 

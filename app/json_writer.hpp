@@ -22,6 +22,8 @@ class JsonWriter {
   JsonWriter& value(double number);
   JsonWriter& value(bool flag);
   JsonWriter& null();
+  // Bytes from the network: valid UTF-8 kept, other bytes as \u00NN (see text_escape.hpp).
+  JsonWriter& bytes(std::string_view data);
   template <typename T>
   JsonWriter& field(std::string_view name, T&& v) {
     key(name);

@@ -1,12 +1,14 @@
 // sockit: one program, one subcommand per job. main owns the error policy: every
 // subcommand returns an exit code; usage errors are reported here as one line and 64.
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cstdio>
 #include <string>
 
 #include "connect_command.hpp"
 #include "exit_codes.hpp"
 #include "resolve_command.hpp"
+#include "scan_command.hpp"
 #include "serve_command.hpp"
 #include "sockit/version.hpp"
 
@@ -28,13 +30,21 @@ int main(int argc, char** argv) {
 
   ResolveOptions resolve;
   add_resolve_command(app, resolve);
+  ScanCommandOptions scan;
+  add_scan_command(app, scan);
   ServeOptions serve;
   add_serve_command(app, serve);
   ConnectOptions connect;
   add_connect_command(app, connect);
 
+  // nmap's two-letter "-iL FILE" is --input-list here (CLI11 short options are one letter).
+  std::vector<std::string> args(argv + 1, argv + argc);
+  for (auto& a : args)
+    if (a == "-iL") a = "--input-list";
+  std::reverse(args.begin(), args.end());  // CLI11 takes the vector back to front
+
   try {
-    app.parse(argc, argv);
+    app.parse(args);
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {
@@ -49,6 +59,7 @@ int main(int argc, char** argv) {
   }
 
   if (app.got_subcommand("resolve")) return run_resolve(resolve);
+  if (app.got_subcommand("scan")) return run_scan(scan);
   if (app.got_subcommand("serve")) return run_serve(serve);
   if (app.got_subcommand("connect")) return run_connect(connect);
   return kUsage;

@@ -1,0 +1,211 @@
+#include "scan_command.hpp"
+
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+
+#include "exit_codes.hpp"
+#include "output.hpp"
+#include "scan_report.hpp"
+#include "sockit/scan/port_spec.hpp"
+#include "sockit/scan/scanner.hpp"
+#include "sockit/scan/targets.hpp"
+
+namespace sockit::cli {
+namespace {
+
+// Target specs from a file, one or more per line (whitespace separated, # comments).
+Result<std::vector<std::string>> read_list(const std::string& path) {
+  std::ifstream file;
+  std::istream* in = &std::cin;
+  if (path != "-") {
+    file.open(path);
+    if (!file) return Error::from_errno("read " + path);
+    in = &file;
+  }
+  std::vector<std::string> specs;
+  for (std::string line; std::getline(*in, line);) {
+    if (auto hash = line.find('#'); hash != std::string::npos) line.resize(hash);
+    std::istringstream words(line);
+    for (std::string w; words >> w;)
+      specs.push_back(w);
+  }
+  return specs;
+}
+
+std::vector<std::string> split_commas(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  for (std::string part; std::getline(in, part, ',');)
+    if (!part.empty()) out.push_back(part);
+  return out;
+}
+
+// "12345/65535 (19%), 54321/s, 3 open, ETA 1s" on a terminal, redrawn in place.
+void draw_progress(const scan::ScanProgress& p) {
+  double seconds = std::chrono::duration<double>(p.elapsed).count();
+  double rate = seconds > 0 ? static_cast<double>(p.done) / seconds : 0;
+  double eta = rate > 0 ? static_cast<double>(p.total - p.done) / rate : 0;
+  char line[160];
+  std::snprintf(
+      line, sizeof line, "\r\033[Kscanning: %llu/%llu (%.0f%%), %.0f/s, %llu open, ETA %.0fs",
+      static_cast<unsigned long long>(p.done), static_cast<unsigned long long>(p.total),
+      p.total ? 100.0 * static_cast<double>(p.done) / static_cast<double>(p.total) : 100.0, rate,
+      static_cast<unsigned long long>(p.open), eta);
+  write_fully(2, line);
+}
+
+}  // namespace
+
+void add_scan_command(CLI::App& app, ScanCommandOptions& o) {
+  CLI::App* cmd = app.add_subcommand("scan", "TCP connect() port scan");
+  cmd->add_option("targets", o.targets,
+                  "Names, addresses, CIDR blocks (198.18.0.0/28) or ranges (198.18.0.1-20)");
+  cmd->add_option("-p,--ports", o.ports, "Ports: 22,80,1000-2000, - (all), -1024, 60000-, ssh,http")
+      ->capture_default_str();
+  cmd->add_option("--exclude-ports", o.exclude_ports, "Ports to leave out (same syntax)");
+  cmd->add_option("--input-list", o.input_list, "Read targets from FILE (- for stdin); also -iL");
+  cmd->add_option("--exclude", o.exclude, "Targets to leave out, comma-separated");
+  cmd->add_option("--exclude-file", o.exclude_file, "Targets to leave out, from FILE");
+  cmd->add_flag("--allow-large", o.allow_large, "Allow a target of more than 65536 hosts");
+  cmd->add_flag("--first-address", o.first_address, "Scan only a name's first address");
+  auto* v4 = cmd->add_flag("-4", o.v4_only, "IPv4 addresses of names only");
+  cmd->add_flag("-6", o.v6_only, "IPv6 addresses of names only")->excludes(v4);
+  cmd->add_option("--timeout", o.timeout, "Seconds to wait for an answer before RTT is known")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  cmd->add_option("--retries", o.retries, "Extra tries for probes that got no answer")
+      ->check(CLI::Range(0, 10))
+      ->capture_default_str();
+  cmd->add_option("--rate", o.rate, "At most N connects per second (default: no limit)")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--max-in-flight", o.max_in_flight,
+                  "At most N probes at once (default: from the descriptor limit, up to 4096)")
+      ->check(CLI::Range(1, 1 << 20));
+  cmd->add_option("-j,--threads", o.threads,
+                  "Scanning threads (default: one per core for big scans)")
+      ->check(CLI::Range(1, 64));
+  cmd->add_flag("--sequential", o.sequential, "Probe in order instead of a scrambled order");
+  cmd->add_flag("--banner", o.banner, "Show the first line each open port sends");
+  cmd->add_option("-o,--output", o.output, "text, json (JSON Lines) or grep")
+      ->check(CLI::IsMember({"text", "json", "grep"}))
+      ->capture_default_str();
+  cmd->add_option("--show", o.show, "Also list closed and/or filtered ports: closed,filtered");
+  cmd->add_option("--seed", o.seed, "Seed for the probe order (reproducible runs)");
+}
+
+int run_scan(const ScanCommandOptions& o) {
+  // Ports.
+  auto ports = scan::parse_ports(o.ports);
+  if (!ports) return report(ports.error()), kUsage;
+  if (!o.exclude_ports.empty()) {
+    auto excluded = scan::parse_ports(o.exclude_ports);
+    if (!excluded) return report(excluded.error()), kUsage;
+    *ports = scan::exclude_ports(*ports, *excluded);
+  }
+  if (ports->empty()) return report("no ports left to scan"), kUsage;
+
+  ScanShow show;
+  for (const auto& s : split_commas(o.show)) {
+    if (s == "closed")
+      show.closed = true;
+    else if (s == "filtered")
+      show.filtered = true;
+    else
+      return report("--show '" + o.show + "': expected closed and/or filtered"), kUsage;
+  }
+  const ScanFormat format = o.output == "json"   ? ScanFormat::Json
+                            : o.output == "grep" ? ScanFormat::Grep
+                                                 : ScanFormat::Text;
+
+  // Targets.
+  std::vector<std::string> specs = o.targets;
+  if (!o.input_list.empty()) {
+    auto listed = read_list(o.input_list);
+    if (!listed) return report(listed.error()), kUsage;
+    specs.insert(specs.end(), listed->begin(), listed->end());
+  }
+  if (specs.empty()) return report("scan needs at least one target"), kUsage;
+
+  scan::AddressFilter excluded;
+  std::vector<std::string> exclude_specs = split_commas(o.exclude);
+  if (!o.exclude_file.empty()) {
+    auto listed = read_list(o.exclude_file);
+    if (!listed) return report(listed.error()), kUsage;
+    exclude_specs.insert(exclude_specs.end(), listed->begin(), listed->end());
+  }
+  for (const auto& spec : exclude_specs) {
+    if (auto r = excluded.add(spec); !r) return report(r.error()), exit_code_for(r.error());
+  }
+
+  scan::TargetOptions target_options;
+  target_options.first_address_only = o.first_address;
+  target_options.allow_large = o.allow_large;
+  target_options.family = o.v4_only ? Family::V4 : o.v6_only ? Family::V6 : Family::Any;
+  std::vector<scan::Target> targets;
+  std::size_t unresolved = 0;
+  int last_failure = kOk;
+  for (const auto& spec : specs) {
+    auto expanded = scan::expand_target(spec, target_options);
+    if (!expanded) {
+      int code = exit_code_for(expanded.error());
+      report(expanded.error());
+      if (code == kUsage) return kUsage;  // a malformed target is a mistake, not a miss
+      ++unresolved;
+      last_failure = code;
+      continue;
+    }
+    for (auto& t : *expanded)
+      if (!excluded.matches(t.address)) targets.push_back(std::move(t));
+    if (targets.size() > (o.allow_large ? scan::kMaxTargetHosts : scan::kLargeTarget)) {
+      return report("targets add up to more than " +
+                    std::to_string(o.allow_large ? scan::kMaxTargetHosts : scan::kLargeTarget) +
+                    " hosts" + (o.allow_large ? "" : " (use --allow-large)")),
+             kUsage;
+    }
+  }
+
+  // Scan.
+  scan::ScanOptions options;
+  options.ports = std::move(*ports);
+  options.timeout = std::chrono::milliseconds(static_cast<long long>(o.timeout * 1000));
+  options.max_timeout = std::max(options.max_timeout, options.timeout);
+  options.retries = o.retries;
+  options.rate = o.rate;
+  options.max_in_flight = o.max_in_flight;
+  options.threads = o.threads;
+  options.sequential = o.sequential;
+  options.banner = o.banner;
+  options.keep_closed = show.closed;
+  options.seed = o.seed;
+
+  const bool progress = ::isatty(2) && std::getenv("NO_COLOR") == nullptr;
+  const auto started = std::chrono::steady_clock::now();
+  auto reports = scan::scan(targets, options,
+                            progress ? std::function<void(const scan::ScanProgress&)>(draw_progress)
+                                     : std::function<void(const scan::ScanProgress&)>());
+  if (progress) write_fully(2, "\r\033[K");
+  if (!reports) return report(reports.error()), exit_code_for(reports.error());
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+
+  std::string out;
+  for (std::size_t i = 0; i < reports->size(); ++i) {
+    if (format == ScanFormat::Text && i > 0) out += '\n';
+    out += format_host((*reports)[i], format, show);
+  }
+  if (format != ScanFormat::Json && !reports->empty()) {
+    if (format == ScanFormat::Text) out += '\n';
+    out += format_summary(reports->size(), options.ports.size(), seconds, format);
+  }
+  write_out(out);
+
+  if (unresolved == 0) return kOk;
+  return unresolved == specs.size() && specs.size() == 1 ? last_failure : kPartial;
+}
+
+}  // namespace sockit::cli
