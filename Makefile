@@ -13,9 +13,9 @@ build: deps
 	@cmake --preset release >/dev/null
 	@cmake --build --preset release -j $(JOBS)
 
-# The main job: this host's name and addresses (becomes a localhost scan with `sockit scan`).
+# The main job: a scan of every TCP port on this machine.
 run: build
-	./build/release/app/sockit resolve
+	./build/release/app/sockit scan localhost -p-
 
 test: build
 	ctest --preset release -j $(JOBS)
