@@ -72,6 +72,8 @@ Result<std::vector<std::uint16_t>> parse_ports(std::string_view spec) {
         start, comma == std::string_view::npos ? std::string_view::npos : comma - start);
     if (piece.empty()) return spec_error(ParseErrc::empty, spec);
     std::size_t dash = piece.find('-');
+    // A service name may hold a dash itself (ftp-data, netbios-ssn): not a range.
+    if (dash != std::string_view::npos && service_port(piece)) dash = std::string_view::npos;
     std::uint32_t low, high;
     if (dash == std::string_view::npos) {
       auto port = one_port(piece, piece);
@@ -83,6 +85,7 @@ Result<std::vector<std::uint16_t>> parse_ports(std::string_view spec) {
       // Open ends, as in nmap: "-1024" is 1-1024, "60000-" is 60000-65535, "-" is all.
       auto first = left.empty() ? Result<std::uint16_t>(std::uint16_t{1}) : one_port(left, piece);
       if (!first) return std::move(first).error();
+      if (*first == 0) return spec_error(ParseErrc::bad_range, piece);  // 0 only on its own
       auto last =
           right.empty() ? Result<std::uint16_t>(std::uint16_t{65535}) : one_port(right, piece);
       if (!last) return std::move(last).error();

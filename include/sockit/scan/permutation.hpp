@@ -13,12 +13,14 @@ class Permutation {
   // `scrambled` false gives the identity (--sequential).
   Permutation(std::uint64_t n, std::uint64_t seed, bool scrambled = true) : n_(n) {
     if (!scrambled || n < 3) return;
-    // Start near n·φ (a well-spread step), move to the nearest value coprime to n.
+    // Start near n·φ (a well-spread step), move to the nearest value coprime to n. Never
+    // a = 1: that is a mere rotation, and the identity when c is 0. n - 1 is coprime to n,
+    // so the search ends.
     std::uint64_t a = (n * 0x9E3779B97F4A7C15ULL % n) | 1;
     a = (a + seed) % n;
-    if (a == 0) a = 1;
+    if (a < 2) a = 2;
     while (std::gcd(a, n) != 1)
-      a = (a + 1) % n == 0 ? 1 : a + 1;
+      a = a + 1 == n ? 2 : a + 1;
     a_ = a;
     c_ = (seed * 0xBF58476D1CE4E5B9ULL) % n;
   }
