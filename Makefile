@@ -34,3 +34,8 @@ format:
 
 clean:
 	rm -rf build
+
+# sockit serve vs asio's echo server (bench/serve_bench.sh; ~6 min, QUICK=1 for ~1 min).
+.PHONY: bench-serve
+bench-serve: deps
+	bench/serve_bench.sh $(if $(QUICK),--quick)
