@@ -9,6 +9,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev     # tests and micro-benchmarks
   dnsmasq-base iproute2 util-linux               # DNS tests in a private namespace
   netcat-openbsd socat                           # interop peers for the CLI tests
+  libasio-dev                                    # the asio peer in bench/serve_bench.sh
   iptables                                       # dropped packets in test namespaces
   hostname procps
 )
