@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <string>
 
+#include "bench_command.hpp"
 #include "connect_command.hpp"
 #include "exit_codes.hpp"
 #include "resolve_command.hpp"
@@ -36,6 +37,8 @@ int main(int argc, char** argv) {
   add_serve_command(app, serve);
   ConnectOptions connect;
   add_connect_command(app, connect);
+  BenchCommandOptions bench;
+  add_bench_command(app, bench);
 
   // nmap's two-letter "-iL FILE" is --input-list here (CLI11 short options are one letter).
   std::vector<std::string> args(argv + 1, argv + argc);
@@ -62,5 +65,6 @@ int main(int argc, char** argv) {
   if (app.got_subcommand("scan")) return run_scan(scan);
   if (app.got_subcommand("serve")) return run_serve(serve);
   if (app.got_subcommand("connect")) return run_connect(connect);
+  if (app.got_subcommand("bench")) return run_bench(bench);
   return kUsage;
 }
