@@ -5,7 +5,8 @@
 #
 #   bench/serve_bench.sh [--quick] [--no-build]
 #
-# Layout (a 2-core machine): each server pinned to CPU 0, the load generator to CPU 1; the
+# Layout (a 2-core machine): each server pinned to CPU 0, the load generator to CPU 1 (two
+# cases also put both on CPU 0, which removes cross-CPU wake-ups from the cost); the
 # servers alternate A B B A A B..., 5 times each (1 with --quick), and the tables give
 # medians with min–max, and the median of the ratios of each adjacent pair of runs (which
 # cancels slow drifts in what else the machine is doing).
@@ -25,7 +26,7 @@ for arg in "$@"; do
     --quick) quick=1 ;;
     --no-build) build=0 ;;
     -h | --help)
-      sed -n '2,16p' "$0"
+      sed -n '2,19p' "$0"
       exit 0
       ;;
     *)
@@ -163,26 +164,28 @@ echo "serve_bench: $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg),
 
 # --- sockit vs asio, pinned -------------------------------------------------------------
 
-# name|echo_load arguments|server handler
+# name|echo_load arguments|server handler|server CPU|load generator CPU
 cases=(
-  "ping64_c10|-c 10 -s 64|echo"
-  "ping64_c100|-c 100 -s 64|echo"
-  "ping64_c1000|-c 1000 -s 64|echo"
-  "ping4k_c100|-c 100 -s 4096|echo"
-  "rate_c100|-c 100 -s 64 --rate $rate|echo"
-  "bulk_c1|-c 1 -s 65536 --bulk|discard"
+  "ping64_c10|-c 10 -s 64|echo|0|1"
+  "ping64_c100|-c 100 -s 64|echo|0|1"
+  "ping64_c1000|-c 1000 -s 64|echo|0|1"
+  "ping4k_c100|-c 100 -s 4096|echo|0|1"
+  "rate_c100|-c 100 -s 64 --rate $rate|echo|0|1"
+  "bulk_c1|-c 1 -s 65536 --bulk|discard|0|1"
+  "ping64_c100_1cpu|-c 100 -s 64|echo|0|0"
+  "ping64_c1000_1cpu|-c 1000 -s 64|echo|0|0"
 )
-((quick)) && cases=("${cases[@]:1}")
+((quick)) && cases=("${cases[@]:1:6}")
 
 for spec in "${cases[@]}"; do
-  IFS='|' read -r name args mode <<<"$spec"
+  IFS='|' read -r name args mode srv_cpu load_cpu <<<"$spec"
   for rep in $(seq "$reps"); do
     order="sockit asio"
     ((rep % 2 == 0)) && order="asio sockit"
     for kind in $order; do
-      start_server 0 "$kind" 1 "$mode"
+      start_server "$srv_cpu" "$kind" 1 "$mode"
       # shellcheck disable=SC2086  # args is a word list
-      line=$(run_load 1 $args -d "$secs" -w "$warm")
+      line=$(run_load "$load_cpu" $args -d "$secs" -w "$warm")
       stop_server
       record "$name" "$kind" "$line"
       echo "  $name $kind #$rep: $line" >&2
@@ -284,13 +287,15 @@ label() {
     ping4k_c100) echo "4 KiB ping-pong, 100 conns" ;;
     rate_c100) echo "64 B, 100 conns, fixed $rate msgs/s" ;;
     bulk_c1) echo "bulk one-way, 1 conn, 64 KiB writes (discard)" ;;
+    ping64_c100_1cpu) echo "64 B ping-pong, 100 conns, **both on CPU 0**" ;;
+    ping64_c1000_1cpu) echo "64 B ping-pong, 1000 conns, **both on CPU 0**" ;;
     j_c100) echo "64 B ping-pong, 100 conns" ;;
     j_c1000) echo "64 B ping-pong, 1000 conns" ;;
   esac
 }
 
 echo
-echo "### sockit reactor vs asio, -j 1 (server on CPU 0, load on CPU 1)"
+echo "### sockit reactor vs asio, -j 1 (server on CPU 0, load on CPU 1 unless marked)"
 echo
 echo "Medians of $reps run(s) of ${secs} s (min–max in brackets); ratios are medians of the"
 echo "ratios of adjacent runs. CPU = server CPU time (user + kernel, from schedstat) per message;"
