@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <mutex>
 
 #include "sockit/serve/server.hpp"
 
@@ -29,6 +30,8 @@ struct EngineContext {
   int stop_fd;  // readable once stop() was called; never read, so every poller sees it
   Counters& counters;
   std::size_t max_conns;
+  // Held around accepting (see accept_client): reactor loops share one descriptor table.
+  std::mutex accept_mutex{};
 };
 
 class ChatRoom;

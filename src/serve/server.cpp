@@ -109,6 +109,12 @@ Result<AcceptedClient> accept_client(EngineContext& ctx, int listener, UniqueFd&
   sockaddr_storage storage;
   socklen_t len = sizeof storage;
   auto* addr = reinterpret_cast<sockaddr*>(&storage);
+  // Several reactor loops share the process's descriptor table. Unlocked, the slot one
+  // loop frees below could go to another loop's accept, leaving the first without a
+  // spare: its listener would then stay readable with nothing able to take or shed the
+  // connection, and the loop would spin.
+  std::unique_lock lock(ctx.accept_mutex);
+  if (!spare_fd) spare_fd = open_spare_fd();  // lost earlier, e.g. to ENFILE
   int fd = sys::accept(listener, addr, &len, SOCK_CLOEXEC | SOCK_NONBLOCK);
   if (fd < 0) {
     if (errno == EAGAIN || errno == ECONNABORTED) return AcceptedClient{};
@@ -120,18 +126,20 @@ Result<AcceptedClient> accept_client(EngineContext& ctx, int listener, UniqueFd&
       spare_fd.reset();
       len = sizeof storage;
       int shed = sys::accept(listener, addr, &len, SOCK_CLOEXEC);
-      Endpoint peer;
+      if (shed >= 0) sys::close(shed);
+      spare_fd = open_spare_fd();
+      lock.unlock();
       if (shed >= 0) {
+        Endpoint peer;
         if (auto e = Endpoint::from_sockaddr(addr, len)) peer = *e;
-        sys::close(shed);
         ctx.counters.rejected.fetch_add(1, std::memory_order_relaxed);
         ctx.events.on_rejected(peer, "out of file descriptors");
       }
-      spare_fd = open_spare_fd();
       return Error::from_errno(err, "accept on " + ctx.local.to_string());
     }
     return Error::from_errno("accept on " + ctx.local.to_string());
   }
+  lock.unlock();
   AcceptedClient client{UniqueFd(fd), Endpoint()};
   if (auto e = Endpoint::from_sockaddr(addr, len)) client.peer = *e;
   return client;
