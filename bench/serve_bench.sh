@@ -170,12 +170,13 @@ cases=(
   "ping64_c100|-c 100 -s 64|echo|0|1"
   "ping64_c1000|-c 1000 -s 64|echo|0|1"
   "ping4k_c100|-c 100 -s 4096|echo|0|1"
+  "ping200k_c1|-c 1 -s 200000|echo|0|1"
   "rate_c100|-c 100 -s 64 --rate $rate|echo|0|1"
   "bulk_c1|-c 1 -s 65536 --bulk|discard|0|1"
   "ping64_c100_1cpu|-c 100 -s 64|echo|0|0"
   "ping64_c1000_1cpu|-c 1000 -s 64|echo|0|0"
 )
-((quick)) && cases=("${cases[@]:1:6}")
+((quick)) && cases=("${cases[@]:1:7}")
 
 for spec in "${cases[@]}"; do
   IFS='|' read -r name args mode srv_cpu load_cpu <<<"$spec"
@@ -285,6 +286,7 @@ label() {
     ping64_c100) echo "64 B ping-pong, 100 conns" ;;
     ping64_c1000) echo "64 B ping-pong, 1000 conns" ;;
     ping4k_c100) echo "4 KiB ping-pong, 100 conns" ;;
+    ping200k_c1) echo "200 kB ping-pong, 1 conn" ;;
     rate_c100) echo "64 B, 100 conns, fixed $rate msgs/s" ;;
     bulk_c1) echo "bulk one-way, 1 conn, 64 KiB writes (discard)" ;;
     ping64_c100_1cpu) echo "64 B ping-pong, 100 conns, **both on CPU 0**" ;;
