@@ -487,6 +487,36 @@ TEST(ScanCli, ServiceNamesAsPorts) {
   }
 }
 
+TEST(ScanCli, NamesAndFamilies) {
+  Listeners ours;
+  const std::uint16_t open = ours.add_any();
+  const std::string port = std::to_string(open);
+  auto text = sockit({"scan", "-4", "localhost", "-p", port});
+  ASSERT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_EQ(lines_of(text.out).at(0), "sockit scan report for localhost (127.0.0.1)");
+  EXPECT_TRUE(has_line(text.out, text_row(open, "open"))) << text.out;
+  auto grep = sockit({"scan", "-4", "localhost", "-p", port, "-o", "grep"});
+  EXPECT_EQ(lines_of(grep.out).at(0).rfind(
+                "Host: 127.0.0.1 (localhost)\tPorts: " + port + "/open/tcp//", 0),
+            0u)
+      << grep.out;
+  auto json = sockit({"scan", "-4", "localhost", "-p", port, "-o", "json"});
+  auto first = parse_flat_json(lines_of(json.out).at(0));
+  ASSERT_TRUE(first) << json.out;
+  EXPECT_EQ((*first)["host"].text, "localhost");
+  EXPECT_EQ((*first)["address"].text, "127.0.0.1");
+
+  // An address of the wrong family is a name that doesn't resolve: 68 alone, 1 among others.
+  auto alone = sockit({"scan", "-6", "127.0.0.1", "-p", port});
+  EXPECT_EQ(alone.exit_code, 68) << alone.err;
+  EXPECT_EQ(alone.out, "");
+  EXPECT_EQ(alone.err, "sockit: resolve 127.0.0.1: Address family for hostname not supported\n");
+  auto some = sockit({"scan", "-6", "127.0.0.1", "::1", "-p", port, "-o", "grep"});
+  EXPECT_EQ(some.exit_code, 1) << some.err;
+  EXPECT_EQ(some.err, alone.err);
+  EXPECT_EQ(lines_of(some.out).at(0).rfind("Host: ::1 ()\tPorts: ", 0), 0u) << some.out;
+}
+
 // --- mistakes: 64 and one line on stderr, nothing scanned --------------------------------
 
 void expect_usage_error(const CommandResult& r, const std::string& message) {
