@@ -198,7 +198,8 @@ int run_serve(const ServeOptions& o) {
   std::string summary = "served " + std::to_string(totals->connections) + " connection" +
                         (totals->connections == 1 ? "" : "s");
   if (opts.transport == serve::Transport::Datagram) {
-    summary = "served " + std::to_string(totals->datagrams) + " datagrams";
+    summary = "served " + std::to_string(totals->datagrams) + " datagram" +
+              (totals->datagrams == 1 ? "" : "s");
   }
   summary += ", " + std::to_string(totals->bytes_in) + " bytes in, " +
              std::to_string(totals->bytes_out) + " bytes out";
