@@ -78,6 +78,7 @@ class ServeAbuse : public ::testing::TestWithParam<std::string> {
 
 TEST_P(ServeAbuse, ClientResetInTheMiddleOfALine) {
   start({});
+  ASSERT_TRUE(server_->serves_a_client());  // whatever serving sets up lazily exists now
   Holdings idle = settled_holdings(server_->pid());
   auto client = connect_tcp(server_->at());
   const std::string tag = tag_of(client);
@@ -101,6 +102,7 @@ TEST_P(ServeAbuse, ClientResetInTheMiddleOfALine) {
 
 TEST_P(ServeAbuse, ClientResetWhileBeingEchoed) {
   start({"-H", "echo"});
+  ASSERT_TRUE(server_->serves_a_client());  // whatever serving sets up lazily exists now
   Holdings idle = settled_holdings(server_->pid());
   auto client = connect_tcp(server_->at());
   must(client.set_nonblocking(true), "O_NONBLOCK");

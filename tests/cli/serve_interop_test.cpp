@@ -83,13 +83,13 @@ TEST(ServeInterop, SocatDatagramIsEchoed) {
   SKIP_WITHOUT("socat");
   auto server = ServeProcess::start({"-u", "-H", "echo", "127.0.0.1:0"});
   // socat sends stdin as one datagram and prints the reply; -t bounds its wait for it.
-  auto r = run_command({find_program("socat"), "-t", "5", "-", "UDP:127.0.0.1:" + port_of(*server)},
+  auto r = run_command({find_program("socat"), "-t", "2", "-", "UDP:127.0.0.1:" + port_of(*server)},
                        "ping over udp\n", kToolTimeout);
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, "ping over udp\n");
   ASSERT_TRUE(server->stops_cleanly());
   EXPECT_EQ(server->process().lines(Stream::Err).back(),
-            "sockit: served 1 datagrams, 14 bytes in, 14 bytes out");
+            "sockit: served 1 datagram, 14 bytes in, 14 bytes out");
 }
 
 }  // namespace

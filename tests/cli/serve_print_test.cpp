@@ -129,5 +129,29 @@ INSTANTIATE_TEST_SUITE_P(Models, ServePrint,
                          ::testing::Values("iterative", "fork", "thread", "pool", "reactor"),
                          [](const auto& param) { return param.param; });
 
+// --json: the same events as JSON Lines, text as a JSON string (control bytes as \u00NN).
+TEST(ServePrintJson, EventsAreJsonLines) {
+  auto server = ServeProcess::start({"--json", "127.0.0.1:0"});
+  auto client = connect_tcp(server->at());
+  const std::string tag = tag_of(client);
+  const std::string who = "\"client\":\"" + tag + "\",\"id\":";
+  auto connected = server->process().wait_for_line(Stream::Out, [&](std::string_view l) {
+    return l.starts_with("{\"event\":\"connected\"," + who);
+  });
+  ASSERT_TRUE(connected) << server->process().text(Stream::Out);
+  const std::size_t at = connected->find(who) + who.size();
+  const std::string id = connected->substr(at, connected->find('}', at) - at);  // unique per client
+  EXPECT_EQ(*connected, "{\"event\":\"connected\"," + who + id + "}");
+
+  ASSERT_TRUE(send_text(client, "say \"hi\"\x01\\ ok\n"));
+  EXPECT_TRUE(server->saw("{\"event\":\"line\"," + who + id +
+                          ",\"text\":\"say \\\"hi\\\"\\u0001\\\\ ok\"}"))
+      << server->process().text(Stream::Out);
+  client.close();
+  EXPECT_TRUE(server->saw("{\"event\":\"closed\"," + who + id + ",\"bytes\":14}"))
+      << server->process().text(Stream::Out);
+  EXPECT_TRUE(server->stops_cleanly());
+}
+
 }  // namespace
 }  // namespace sockit::test

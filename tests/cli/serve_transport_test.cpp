@@ -6,6 +6,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -124,9 +125,48 @@ TEST_P(ServeUnix, EchoesManyClientsAtOnce) {
   EXPECT_TRUE(server->stops_cleanly());
 }
 
+TEST_P(ServeUnix, LiveListenerIsNotTakenOver) {
+  auto live =
+      must(UnixListener::bind(must(GetParam().abstract ? Endpoint::unix_abstract(where_.substr(1))
+                                                       : Endpoint::unix_path(where_),
+                                   "endpoint")),
+           "listen");
+  auto r = run_sockit({"serve", "--unix", where_});
+  EXPECT_EQ(r.exit_code, 69) << r.err;
+  EXPECT_EQ(r.err, "sockit: listen unix:" + where_ + ": Address already in use\n");
+  // The listener that was there first still has its address.
+  auto client = connect_unix(must(live.local(), "getsockname"));
+  EXPECT_TRUE(live.accept(kPatience)) << "the first listener no longer accepts";
+}
+
 INSTANTIATE_TEST_SUITE_P(Unix, ServeUnix,
                          ::testing::Values(UnixCase{"path", false}, UnixCase{"abstract", true}),
                          [](const auto& param) { return param.param.name; });
+
+// A socket file left behind by a server that died is replaced; any other file is not.
+TEST(ServeUnixPath, StaleSocketFileIsReplacedOtherFilesAreNot) {
+  char dir[] = "/tmp/sockit-serve-XXXXXX";
+  ASSERT_NE(::mkdtemp(dir), nullptr);
+  const std::string stale = std::string(dir) + "/stale.sock";
+  const std::string regular = std::string(dir) + "/regular";
+  must(UnixListener::bind(must(Endpoint::unix_path(stale), "endpoint")), "listen").close();
+  ASSERT_TRUE(std::filesystem::is_socket(stale));
+  {
+    auto server = ServeProcess::start({"--unix", stale});
+    EXPECT_TRUE(server->serves_a_client());
+    EXPECT_TRUE(server->stops_cleanly());
+  }
+  EXPECT_FALSE(std::filesystem::exists(stale));
+
+  std::ofstream(regular) << "keep me\n";
+  auto r = run_sockit({"serve", "--unix", regular});
+  EXPECT_EQ(r.exit_code, 69) << r.err;
+  EXPECT_EQ(r.err, "sockit: listen unix:" + regular + ": Address already in use\n");
+  std::string kept;
+  std::getline(std::ifstream(regular), kept);
+  EXPECT_EQ(kept, "keep me");
+  std::filesystem::remove_all(dir);
+}
 
 class ServeIpv6 : public ::testing::Test {
  protected:
