@@ -23,9 +23,14 @@ class LineSplitter {
     while (!data.empty()) {
       std::size_t newline = data.find('\n');
       std::string_view chunk = data.substr(0, newline);
+      // The "\r" of a "\r\n" ending is not text: counted, it would spill into a piece of
+      // its own and print as an empty line after a line of exactly max_piece bytes.
+      std::size_t text = chunk.size();
+      if (newline != std::string_view::npos && chunk.ends_with('\r')) --text;
       // Complete pieces of an over-long line go out as soon as they fill up.
-      while (pending_.size() + chunk.size() > max_piece_) {
+      while (pending_.size() + text > max_piece_) {
         std::size_t take = max_piece_ - pending_.size();
+        text -= take;
         if (pending_.empty()) {
           emit(chunk.substr(0, take));
         } else {
