@@ -233,6 +233,23 @@ TEST_P(ServeAbuse, MegabyteLineIsPrintedInBoundedPieces) {
   still_serves_and_stops();
 }
 
+// Lines of exactly the piece size (and multiples of it) print as those pieces, whether
+// they end in "\n" or "\r\n": no empty piece for the "\r".
+TEST_P(ServeAbuse, LinesThatFillWholePiecesPrintNoEmptyPiece) {
+  start({});
+  const std::string x(1024, 'x'), y(1024, 'y'), z(1024, 'z');
+  auto client = connect_tcp(server_->at());
+  const std::string tag = tag_of(client);
+  const std::string sent = x + "\r\n" + y + y + "\r\n" + z + "\n";
+  ASSERT_TRUE(send_text(client, sent));
+  client.close();
+  ASSERT_TRUE(server_->saw("closed " + tag + " (" + std::to_string(sent.size()) + " bytes)"));
+  const std::vector<std::string> expected{tag + " " + x, tag + " " + y, tag + " " + y,
+                                          tag + " " + z};
+  EXPECT_EQ(with_prefix(server_->out_lines(), tag + " "), expected);
+  still_serves_and_stops();
+}
+
 TEST_P(ServeAbuse, ConnectionLimitTurnsTheRestAway) {
   start({"--max-conns", "2"});
   ASSERT_TRUE(server_->serves_a_client());
