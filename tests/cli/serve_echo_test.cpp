@@ -33,7 +33,8 @@ class ServeEcho : public ::testing::TestWithParam<EchoCase> {
   }
 
   // Connects a client per payload and echoes payloads[i] through client i, all at once.
-  std::string echo(const std::vector<std::string>& payloads, Patience patience) {
+  std::string echo(const std::vector<std::string>& payloads, Patience patience,
+                   EchoEnd end = EchoEnd::Close) {
     std::vector<UniqueFd> fds;
     for (const std::string& payload : payloads) {
       auto client = connect_tcp(server_->at());
@@ -41,7 +42,7 @@ class ServeEcho : public ::testing::TestWithParam<EchoCase> {
                                  std::to_string(payload.size()) + " bytes)");
       fds.push_back(client.release());
     }
-    return echo_all(std::move(fds), payloads, patience);
+    return echo_all(std::move(fds), payloads, patience, end);
   }
 
   // Stops the server: every client's bytes were counted, in the "closed" lines and in the
@@ -66,6 +67,15 @@ TEST_P(ServeEcho, TenMebibytesComeBackIdentical) {
   const std::string data = random_bytes(10 << 20, 1);
   EXPECT_EQ(echo({data}, std::chrono::seconds(60)), "");
   EXPECT_TRUE(server_->serves_a_client());
+  expect_accounted();
+}
+
+// A client that finishes sending (shutdown) gets everything back, then the server closes.
+TEST_P(ServeEcho, HalfCloseGetsEverythingBackThenEof) {
+  start();
+  EXPECT_EQ(echo({random_bytes(4 << 20, 2), random_bytes(1000, 3)}, std::chrono::seconds(60),
+                 EchoEnd::HalfClose),
+            "");
   expect_accounted();
 }
 

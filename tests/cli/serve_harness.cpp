@@ -242,18 +242,19 @@ std::string random_bytes(std::size_t n, std::uint32_t seed) {
 }
 
 std::string echo_all(std::vector<UniqueFd> fds, const std::vector<std::string>& payloads,
-                     Patience patience) {
+                     Patience patience, EchoEnd end) {
   struct Conn {
     UniqueFd fd;
     const std::string* payload;
     std::size_t sent = 0;
     std::string back;
+    bool shut = false;
   };
   std::vector<Conn> conns;
   for (std::size_t i = 0; i < fds.size(); ++i) {
     int flags = ::fcntl(fds[i].get(), F_GETFL);
     ::fcntl(fds[i].get(), F_SETFL, flags | O_NONBLOCK);
-    conns.push_back({std::move(fds[i]), &payloads[i], 0, {}});
+    conns.push_back({std::move(fds[i]), &payloads[i], 0, {}, false});
   }
   const auto deadline = Clock::now() + patience;
   std::size_t done = 0;
@@ -293,10 +294,19 @@ std::string echo_all(std::vector<UniqueFd> fds, const std::vector<std::string>& 
         ssize_t n = ::send(c.fd.get(), c.payload->data() + c.sent, left, MSG_NOSIGNAL);
         if (n > 0) c.sent += static_cast<std::size_t>(n);
         if (n < 0 && errno != EAGAIN) return "send failed: " + std::string(std::strerror(errno));
+        if (end == EchoEnd::HalfClose && c.sent == c.payload->size() && !c.shut) {
+          ::shutdown(c.fd.get(), SHUT_WR);
+          c.shut = true;
+        }
       }
       if (polled[k].revents & (POLLIN | POLLHUP | POLLERR)) {
         ssize_t n = ::recv(c.fd.get(), chunk.data(), chunk.size(), 0);
         if (n < 0 && errno == EAGAIN) continue;
+        if (n == 0 && c.shut && c.back == *c.payload) {  // HalfClose: all back, then closed
+          c.fd.reset();
+          ++done;
+          continue;
+        }
         if (n <= 0) {
           std::ostringstream why;
           why << (n == 0 ? "server closed" : "recv failed") << " after echoing " << c.back.size()
@@ -307,8 +317,10 @@ std::string echo_all(std::vector<UniqueFd> fds, const std::vector<std::string>& 
         if (c.back.size() > c.payload->size()) return "more came back than was sent";
         if (c.back.size() == c.payload->size()) {
           if (c.back != *c.payload) return "an echo differs from what was sent";
-          c.fd.reset();
-          ++done;
+          if (end == EchoEnd::Close) {
+            c.fd.reset();
+            ++done;
+          }
         }
       }
     }

@@ -125,11 +125,15 @@ void reset_connection(Socket& socket);
 // `n` pseudo-random bytes (every value 0-255), the same for the same seed.
 std::string random_bytes(std::size_t n, std::uint32_t seed);
 
-// Sends payloads[i] on fds[i] and reads it back, all connections at once (one poll loop),
-// closing each once its echo is complete. Returns "" if every echo came back identical,
-// otherwise what went wrong first.
+// How an echo client ends: closing once everything came back, or shutting down its
+// sending side once everything is sent and expecting the server to close after echoing.
+enum class EchoEnd { Close, HalfClose };
+
+// Sends payloads[i] on fds[i] and reads it back, all connections at once (one poll loop).
+// Returns "" if every echo came back identical (and, with HalfClose, the server then
+// closed), otherwise what went wrong first.
 std::string echo_all(std::vector<UniqueFd> fds, const std::vector<std::string>& payloads,
-                     Patience patience);
+                     Patience patience, EchoEnd end = EchoEnd::Close);
 
 // From /proc: open descriptors, resident memory (KiB; -1 if unknown), threads, child
 // processes.

@@ -168,6 +168,13 @@ TEST(ServeUnixPath, StaleSocketFileIsReplacedOtherFilesAreNot) {
   std::filesystem::remove_all(dir);
 }
 
+// A host name is looked up (here in /etc/hosts) and the server listens on its address.
+TEST(ServeHostName, LocalhostListensOnLoopback) {
+  auto server = ServeProcess::start({"localhost:0"});  // start() insists on loopback
+  EXPECT_TRUE(server->serves_a_client());
+  EXPECT_TRUE(server->stops_cleanly());
+}
+
 class ServeIpv6 : public ::testing::Test {
  protected:
   void SetUp() override {
