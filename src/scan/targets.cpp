@@ -81,9 +81,8 @@ Result<Cidr> parse_cidr(std::string_view spec) {
   std::array<std::uint8_t, 16> bytes{};
   for (std::size_t i = 0; i < address->size(); ++i) {
     int bits_left = static_cast<int>(*prefix) - static_cast<int>(8 * i);
-    std::uint8_t mask = bits_left >= 8   ? 0xff
-                        : bits_left <= 0 ? 0
-                                         : static_cast<std::uint8_t>(0xff << (8 - bits_left));
+    int mask_bits = bits_left >= 8 ? 0xff : bits_left <= 0 ? 0 : (0xff << (8 - bits_left)) & 0xff;
+    auto mask = static_cast<std::uint8_t>(mask_bits);
     bytes[i] = address->bytes()[i] & mask;
   }
   IpAddress network = address->is_v4() ? IpAddress::v4({bytes[0], bytes[1], bytes[2], bytes[3]})
