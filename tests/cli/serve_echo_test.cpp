@@ -79,6 +79,23 @@ TEST_P(ServeEcho, HalfCloseGetsEverythingBackThenEof) {
   expect_accounted();
 }
 
+// -H discard: everything is read and counted, nothing comes back.
+TEST(ServeDiscard, SwallowsEverything) {
+  for (const char* model : {"reactor", "thread"}) {
+    auto server = ServeProcess::start({"-m", model, "-H", "discard", "-v", "127.0.0.1:0"});
+    auto client = connect_tcp(server->at());
+    const std::string tag = tag_of(client);
+    ASSERT_TRUE(send_text(client, random_bytes(1 << 20, 8)));
+    must(client.shutdown(Shutdown::Write), "shutdown");
+    EXPECT_EQ(read_bytes(client, 1), "") << model << ": nothing comes back, then EOF";
+    EXPECT_TRUE(server->saw("closed " + tag + " (1048576 bytes)")) << model;
+    ASSERT_TRUE(server->stops_cleanly());
+    EXPECT_TRUE(server->summary_matches_output());
+    ASSERT_TRUE(server->summary());
+    EXPECT_EQ(server->summary()->bytes_out, 0u);
+  }
+}
+
 // The models that serve clients concurrently (not iterative).
 class ServeEchoConcurrent : public ServeEcho {};
 

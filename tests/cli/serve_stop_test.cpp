@@ -82,6 +82,26 @@ TEST(ServeStopFork, LeavesNoChildProcessBehind) {
   EXPECT_TRUE(children_of(::getpid()).empty()) << "the server left a child process behind";
 }
 
+// Ctrl+C in a terminal signals the whole process group: the server and every child it
+// forked. The stop is as graceful as with a signal to the server alone.
+TEST(ServeStopFork, CtrlCToTheProcessGroup) {
+  auto server = ServeProcess::start({"-m", "fork", "127.0.0.1:0"}, {.own_process_group = true});
+  auto a = connect_tcp(server->at());
+  auto b = connect_tcp(server->at());
+  ASSERT_TRUE(send_text(a, "a\n"));
+  ASSERT_TRUE(send_text(b, "b\n"));
+  ASSERT_TRUE(server->saw(tag_of(a) + " a"));
+  ASSERT_TRUE(server->saw(tag_of(b) + " b"));
+
+  ASSERT_TRUE(server->process().send_signal_to_group(SIGINT));
+  EXPECT_EQ(server->process().wait(), 0) << server->process().text(Stream::Err);
+  EXPECT_TRUE(server->saw("closed " + tag_of(a) + " (2 bytes)"));
+  EXPECT_TRUE(server->saw("closed " + tag_of(b) + " (2 bytes)"));
+  EXPECT_TRUE(server->summary_matches_output()) << server->process().text(Stream::Err);
+  EXPECT_TRUE(closed_by_peer(a));
+  EXPECT_TRUE(closed_by_peer(b));
+}
+
 // A client that sends without ever reading, so that the echo server has output queued
 // for it when asked to stop: the graceful stop then waits (up to --grace) for it.
 class ServeStopStuckClient : public ::testing::Test {

@@ -51,6 +51,7 @@ std::unique_ptr<ChildProcess> ChildProcess::spawn(const std::vector<std::string>
     sigset_t none;
     ::sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    if (options.own_process_group) ::setpgid(0, 0);
     if (options.max_open_files) {
       rlimit limit{*options.max_open_files, *options.max_open_files};
       if (::setrlimit(RLIMIT_NOFILE, &limit) != 0) {
@@ -72,7 +73,12 @@ std::unique_ptr<ChildProcess> ChildProcess::spawn(const std::vector<std::string>
     if (wake >= 0) ::close(wake);
     return nullptr;
   }
-  return std::unique_ptr<ChildProcess>(new ChildProcess(pid, out[0], err[0], wake));
+  // Also set here, so that the group exists before anyone signals it (whichever of the
+  // two runs first, the outcome is the same).
+  if (options.own_process_group) ::setpgid(pid, pid);
+  std::unique_ptr<ChildProcess> child(new ChildProcess(pid, out[0], err[0], wake));
+  child->own_group_ = options.own_process_group;
+  return child;
 }
 
 ChildProcess::ChildProcess(pid_t pid, int out, int err, int wake)
@@ -82,7 +88,7 @@ ChildProcess::ChildProcess(pid_t pid, int out, int err, int wake)
 
 ChildProcess::~ChildProcess() {
   if (!reaped_) {
-    ::kill(pid_, SIGKILL);
+    ::kill(own_group_ ? -pid_ : pid_, SIGKILL);
     reap(0);
   }
   std::uint64_t one = 1;
@@ -189,6 +195,10 @@ std::string ChildProcess::text(Stream stream) const {
 
 bool ChildProcess::send_signal(int signo) const {
   return !reaped_ && ::kill(pid_, signo) == 0;
+}
+
+bool ChildProcess::send_signal_to_group(int signo) const {
+  return own_group_ && !reaped_ && ::kill(-pid_, signo) == 0;
 }
 
 bool ChildProcess::reap(int flags) {

@@ -34,6 +34,9 @@ enum class Stream { Out, Err };
 struct SpawnOptions {
   // RLIMIT_NOFILE (soft and hard) set in the child before exec.
   std::optional<std::uint64_t> max_open_files{};
+  // Runs the program in a process group of its own, as a shell runs a job, so that
+  // send_signal_to_group() reaches it and everything it forks, like Ctrl+C does.
+  bool own_process_group = false;
 };
 
 class ChildProcess {
@@ -67,6 +70,8 @@ class ChildProcess {
   std::string text(Stream stream) const;  // everything read so far, as is
 
   bool send_signal(int signo) const;
+  // To its whole process group (needs SpawnOptions::own_process_group).
+  bool send_signal_to_group(int signo) const;
   bool running();  // false once it has ended (reaping it)
 
   // Waits for the program to end and its output to be read. Returns its exit code, or 128+N
@@ -88,6 +93,7 @@ class ChildProcess {
   bool reap(int flags);
 
   pid_t pid_;
+  bool own_group_ = false;
   int out_fd_;
   int err_fd_;
   int wake_fd_;  // eventfd: tells the reader thread to finish
