@@ -2,7 +2,6 @@
 // silent, connecting in bursts, sending binary garbage or a megabyte without a newline,
 // exhausting descriptors or the connection limit. After each, the server still serves a
 // well-behaved client and stops cleanly on SIGTERM with its summary line.
-#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <poll.h>
 
@@ -16,8 +15,6 @@
 
 namespace sockit::test {
 namespace {
-
-using std::chrono::milliseconds;
 
 // The lines of `out` that start with `prefix`.
 std::vector<std::string> with_prefix(const std::vector<std::string>& out, std::string_view prefix) {
