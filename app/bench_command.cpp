@@ -9,16 +9,13 @@
 
 #include "exit_codes.hpp"
 #include "json_writer.hpp"
+#include "listen_address.hpp"
 #include "output.hpp"
 #include "sockit/bench/load.hpp"
 #include "sockit/resolve.hpp"
 
 namespace sockit::cli {
 namespace {
-
-std::chrono::milliseconds to_ms(double seconds) {
-  return std::chrono::milliseconds(static_cast<long long>(seconds * 1000));
-}
 
 std::string micros(std::uint64_t ns) {
   char buf[32];
@@ -173,8 +170,7 @@ int run_bench(const BenchCommandOptions& o) {
   bench::LoadOptions options;
   if (!o.unix_path.empty()) {
     if (!o.host.empty()) return report("give either HOST PORT or --unix PATH, not both"), kUsage;
-    auto at = o.unix_path.starts_with('@') ? Endpoint::unix_abstract(o.unix_path.substr(1))
-                                           : Endpoint::unix_path(o.unix_path);
+    auto at = parse_unix_option(o.unix_path);
     if (!at) return report(at.error()), kUsage;
     options.target = *at;
   } else {
@@ -193,11 +189,11 @@ int run_bench(const BenchCommandOptions& o) {
   options.connections = o.connections;
   options.threads = o.threads;
   options.message_size = o.size;
-  options.duration = to_ms(o.duration);
+  options.duration = seconds_to_ms(o.duration);
   options.count = o.count;
-  options.warmup = to_ms(o.warmup);
+  options.warmup = seconds_to_ms(o.warmup);
   options.rate = o.rate;
-  options.timeout = to_ms(o.timeout);
+  options.timeout = seconds_to_ms(o.timeout);
 
   const bool progress = ::isatty(2) && std::getenv("NO_COLOR") == nullptr;
   auto result = bench::run_load(

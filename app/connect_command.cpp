@@ -4,6 +4,7 @@
 #include <csignal>
 
 #include "exit_codes.hpp"
+#include "listen_address.hpp"
 #include "sockit/event_loop.hpp"
 #include "sockit/relay.hpp"
 #include "sockit/resolve.hpp"
@@ -14,10 +15,6 @@
 namespace sockit::cli {
 namespace {
 
-std::chrono::milliseconds to_ms(double seconds) {
-  return std::chrono::milliseconds(static_cast<long long>(seconds * 1000));
-}
-
 // A connected socket of whichever kind was asked for, kept alive while the relay runs.
 struct Connection {
   UniqueFd fd;
@@ -26,10 +23,9 @@ struct Connection {
 };
 
 Result<Connection> open_connection(const ConnectOptions& o) {
-  const Timeout timeout = o.wait > 0 ? to_ms(o.wait) : Timeout(-1);
+  const Timeout timeout = o.wait > 0 ? seconds_to_ms(o.wait) : Timeout(-1);
   if (!o.unix_path.empty()) {
-    auto at = o.unix_path.starts_with('@') ? Endpoint::unix_abstract(o.unix_path.substr(1))
-                                           : Endpoint::unix_path(o.unix_path);
+    auto at = parse_unix_option(o.unix_path);
     if (!at) return std::move(at).error();
     auto stream = UnixStream::connect(*at, {.timeout = timeout, .nonblocking = true});
     if (!stream) return std::move(stream).error();
@@ -132,8 +128,8 @@ int run_connect(const ConnectOptions& o) {
   RelayOptions options;
   options.crlf = o.crlf;
   options.datagram = o.udp;
-  options.idle_timeout = to_ms(o.idle_timeout);
-  if (o.udp && o.idle_timeout > 0) options.datagram_linger = to_ms(o.idle_timeout);
+  options.idle_timeout = seconds_to_ms(o.idle_timeout);
+  if (o.udp && o.idle_timeout > 0) options.datagram_linger = seconds_to_ms(o.idle_timeout);
   if (o.send_given) options.input_text = o.send_text + "\n";
   auto result = relay(loop, 0, 1, connection->fd.get(), options, connection->peer);
   if (stopped_by != 0) return 128 + stopped_by;

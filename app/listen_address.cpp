@@ -23,4 +23,9 @@ Result<Endpoint> parse_listen_address(std::string_view text) {
   return Endpoint(resolved->addresses.front(), *port);
 }
 
+Result<Endpoint> parse_unix_option(std::string_view text) {
+  if (text.starts_with('@')) return Endpoint::unix_abstract(text.substr(1));
+  return Endpoint::unix_path(text);
+}
+
 }  // namespace sockit::cli

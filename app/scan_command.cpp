@@ -9,6 +9,7 @@
 #include <iostream>
 
 #include "exit_codes.hpp"
+#include "listen_address.hpp"
 #include "output.hpp"
 #include "scan_report.hpp"
 #include "sockit/scan/port_spec.hpp"
@@ -172,7 +173,7 @@ int run_scan(const ScanCommandOptions& o) {
   // Scan.
   scan::ScanOptions options;
   options.ports = std::move(*ports);
-  options.timeout = std::chrono::milliseconds(static_cast<long long>(o.timeout * 1000));
+  options.timeout = seconds_to_ms(o.timeout);
   options.max_timeout = std::max(options.max_timeout, options.timeout);
   options.retries = o.retries;
   options.rate = o.rate;

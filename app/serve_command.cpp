@@ -156,9 +156,7 @@ int run_serve(const ServeOptions& o) {
   serve::ServerOptions options;
   if (!o.unix_path.empty()) {
     if (!o.address.empty()) return report("give either [ADDR:]PORT or --unix, not both"), kUsage;
-    auto unix_endpoint = o.unix_path.starts_with('@')
-                             ? Endpoint::unix_abstract(o.unix_path.substr(1))
-                             : Endpoint::unix_path(o.unix_path);
+    auto unix_endpoint = parse_unix_option(o.unix_path);
     if (!unix_endpoint) return report(unix_endpoint.error()), kUsage;
     options.listen = *unix_endpoint;
   } else {
@@ -172,8 +170,8 @@ int run_serve(const ServeOptions& o) {
   options.transport = o.udp ? serve::Transport::Datagram : serve::Transport::Stream;
   options.threads = o.threads;
   options.max_conns = o.max_conns;
-  options.idle_timeout = std::chrono::milliseconds(static_cast<long long>(o.idle_timeout * 1000));
-  options.grace = std::chrono::milliseconds(static_cast<long long>(o.grace * 1000));
+  options.idle_timeout = seconds_to_ms(o.idle_timeout);
+  options.grace = seconds_to_ms(o.grace);
   if (options.listen.is_v6()) options.v6only = !o.dual_stack;
 
   const bool quiet =

@@ -40,16 +40,11 @@ constexpr auto kRateInterval = std::chrono::milliseconds(10);
 constexpr std::size_t kRateSlots = 10;  // the completion rate is the best of the last 100 ms
 
 unsigned default_in_flight() {
-  rlimit limit{};
-  if (::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
-    rlimit wanted = limit;
-    wanted.rlim_cur = limit.rlim_max;
-    if (::setrlimit(RLIMIT_NOFILE, &wanted) == 0) limit = wanted;
-  }
   // Leave room for the loop, stdio and the resolver; past a few thousand, more connects
   // in flight only queue in the kernel.
-  rlim_t usable = limit.rlim_cur > 128 ? limit.rlim_cur - 64 : 64;
-  return static_cast<unsigned>(std::min<rlim_t>(usable, 4096));
+  std::size_t limit = sys::raise_open_file_limit();
+  std::size_t usable = limit > 128 ? limit - 64 : 64;
+  return static_cast<unsigned>(std::min<std::size_t>(usable, 4096));
 }
 
 // What every worker shares: the work, the options, progress counters.

@@ -96,15 +96,6 @@ class Reactor {
 
   void add(AcceptedClient accepted) {
     const int fd = accepted.fd.get();
-    // Echo and chat send a reply in pieces as reads return them. With Nagle's algorithm on,
-    // a short last piece waits for the ACK of the ones before it, which the client delays:
-    // ~40 ms for a message longer than one read (200 kB echoes on one connection: ~400 a
-    // second, p99 47 ms; docs/BENCHMARKS.md, "Serve"). Redis and nginx set it for the same
-    // reason. Best effort: a connection without it still works.
-    if (!ctx_.local.is_unix()) {
-      int one = 1;
-      sys::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    }
     ctx_.counters.active.fetch_add(1, std::memory_order_relaxed);
     auto conn = std::make_unique<Conn>(ctx_, std::move(accepted.fd),
                                        new_client(ctx_, accepted.peer), room_);

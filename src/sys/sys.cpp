@@ -1,6 +1,7 @@
 #include "sys/sys.hpp"
 
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -167,6 +168,17 @@ int set_nonblocking(int fd, bool on) noexcept {
   int wanted = on ? (flags | O_NONBLOCK) : (flags & ~O_NONBLOCK);
   if (wanted == flags) return 0;
   return ::fcntl(fd, F_SETFL, wanted);
+}
+
+std::size_t raise_open_file_limit() noexcept {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return 1024;
+  if (limit.rlim_cur < limit.rlim_max) {
+    rlimit wanted = limit;
+    wanted.rlim_cur = limit.rlim_max;
+    if (::setrlimit(RLIMIT_NOFILE, &wanted) == 0) limit = wanted;
+  }
+  return static_cast<std::size_t>(limit.rlim_cur);
 }
 
 }  // namespace sockit::sys

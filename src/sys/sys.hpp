@@ -89,4 +89,8 @@ ssize_t read(int fd, void* buf, size_t len) noexcept;
 ssize_t write(int fd, const void* buf, size_t len) noexcept;
 int set_nonblocking(int fd, bool on) noexcept;
 
+// Raises the soft RLIMIT_NOFILE to the hard limit (servers and scanners need many
+// descriptors) and returns the soft limit now in force.
+std::size_t raise_open_file_limit() noexcept;
+
 }  // namespace sockit::sys
