@@ -5,12 +5,13 @@ set -euo pipefail
 
 packages=(
   build-essential cmake ninja-build pkg-config   # toolchain
-  libfmt-dev libcli11-dev                        # formatting, command line
+  libcli11-dev                                   # command line
   libgtest-dev libgmock-dev libbenchmark-dev     # tests and micro-benchmarks
   dnsmasq-base iproute2 util-linux               # DNS tests in a private namespace
   netcat-openbsd socat                           # interop peers for the CLI tests
   libasio-dev                                    # the asio peer in bench/serve_bench.sh
   iptables                                       # dropped packets in test namespaces
+  python3                                        # listeners in the scan namespace test
   hostname procps
 )
 
