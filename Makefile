@@ -39,3 +39,9 @@ clean:
 .PHONY: bench-serve
 bench-serve: deps
 	bench/serve_bench.sh $(if $(QUICK),--quick)
+
+# sockit scan vs nmap -sT -T4: loopback -p-, a 20 ms / 1 % loss path -p-, a /24 x 1024 ports,
+# all in private network namespaces (bench/scan_bench.sh; root; ~4 min, QUICK=1 for 1–2 min).
+.PHONY: bench-scan
+bench-scan: deps
+	bench/scan_bench.sh $(if $(QUICK),--quick)
