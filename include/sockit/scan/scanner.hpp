@@ -13,7 +13,10 @@
 // waits max(min_timeout, srtt + 4·rttvar), doubling per retry. Loss response: a window of
 // probes in flight grows while answers come back; it shrinks only when most recent probes
 // time out (congestion), not for the odd lost reply (random loss), which retries cover —
-// so a 1%-loss path keeps its speed where nmap's halving would crawl.
+// so a 1%-loss path keeps its speed where nmap's halving would crawl. The window is also
+// capped at what the path needs — twice the completion rate times the hosts' smallest RTT
+// (or the timeout, for probes that go unanswered) — so a fast target (loopback) doesn't
+// queue answers inside the scanner and spend CPU on them.
 // Threads: `threads` workers, each with its own loop and a disjoint share of the probes.
 #pragma once
 
