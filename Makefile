@@ -26,7 +26,16 @@ asan-test: deps
 	@cmake --build --preset asan -j $(JOBS)
 	ctest --preset asan -j $(JOBS)
 
-bench: build
+# The whole benchmark suite: every serve model vs asio and libuv, resolve vs getent, scan vs
+# nmap, the load generator cross-checked with iperf3 and Python; rewrites the suite section of
+# docs/BENCHMARKS.md and docs/bench_*.svg (bench/run.sh; root; ~25 min, QUICK=1 for ~2 min,
+# report in build/suite/report/).
+bench: deps
+	bench/run.sh $(if $(QUICK),--quick)
+
+# The event loop micro-benchmarks (Google Benchmark).
+.PHONY: bench-loop
+bench-loop: build
 	./build/release/bench/loop_bench
 
 format:
