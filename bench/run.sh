@@ -200,10 +200,10 @@ one_run() {
   bg_pids=$bpid
   sleep "$w"
   c0=$(server_cpu_ns)
+  local rss fds  # while the load is surely on (the idle case's connections all open)
+  rss=$(server_rss_kib) fds=$(server_fds)
   sleep "$d"
   c1=$(server_cpu_ns)
-  local rss fds
-  rss=$(server_rss_kib) fds=$(server_fds)
   wait "$bpid" || true
   bg_pids=""
   stop_server
@@ -280,6 +280,13 @@ bulk128() { # sockit bench -m bulk, iperf3's write size, against sockit serve -H
     -d "$1" --warmup 0.3 --json >"$work/bench.json" 2>/dev/null || true
   stop_server
   jget "$(cat "$work/bench.json")" mb_per_s >>"$work/x.sockit.mb"
+  # the same generator against libuv's discard server: what the generator can push when the
+  # receiver is not the limit
+  start_server 0 libuv discard
+  timeout 60 "${prio[@]}" taskset -c 1 "$sockit" bench 127.0.0.1 "$port" -m bulk -c 1 -s 131072 \
+    -d "$1" --warmup 0.3 --json >"$work/bench.json" 2>/dev/null || true
+  stop_server
+  jget "$(cat "$work/bench.json")" mb_per_s >>"$work/x.sockituv.mb"
 }
 xsecs=$((quick ? 1 : 3))
 for rep in $(seq "$reps"); do
@@ -528,6 +535,10 @@ cpu_model=$(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)
   echo "|---|---|---:|"
   echo "| \`iperf3 -c 127.0.0.1 -t $xsecs\` (128 KiB writes) | \`iperf3 -s\` | $(cell "$work/x.iperf.mb" 0) |"
   echo "| \`sockit bench -m bulk -s 131072\` | \`sockit serve -H discard\` (reactor) | $(cell "$work/x.sockit.mb" 0) |"
+  echo "| \`sockit bench -m bulk -s 131072\` | \`libuv_echo --discard\` | $(cell "$work/x.sockituv.mb" 0) |"
+  echo
+  echo "Each client talks to its own kind of server (iperf3 needs its control protocol), so the rows"
+  echo "agree only where the receiver is not the limit: compare the iperf3 row with the libuv row."
   echo
   echo "Ping-pong, 64 B, against \`sockit serve -H echo -m reactor -j 1\` (one run each, $xsecs s):"
   echo "the Python client is CPU-bound far below the server's capacity, so \`sockit bench\` is also run"
