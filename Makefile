@@ -28,7 +28,7 @@ asan-test: deps
 
 # The whole benchmark suite: every serve model vs asio and libuv, resolve vs getent, scan vs
 # nmap, the load generator cross-checked with iperf3 and Python; rewrites the suite section of
-# docs/BENCHMARKS.md and docs/bench_*.svg (bench/run.sh; root; ~25 min, QUICK=1 for ~2 min,
+# docs/BENCHMARKS.md and docs/bench_*.svg (bench/run.sh; root; ~12 min, QUICK=1 for ~2 min,
 # report in build/suite/report/).
 bench: deps
 	bench/run.sh $(if $(QUICK),--quick)

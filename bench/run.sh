@@ -19,7 +19,7 @@
 #
 # --quick: one repetition of short runs and scan_bench --quick --reps 1, about 2 minutes; it
 # writes its report to build/suite/report/ and leaves docs/ alone (--out docs to override).
-# The full run (3 repetitions) takes about 25 minutes and writes docs/. Needs root (network
+# The full run (3 repetitions) takes about 12 minutes and writes docs/. Needs root (network
 # namespaces, RLIMIT_NOFILE, nice); installs missing Debian packages with apt-get. Every load is
 # bounded in time; 127.0.0.1 only; every server is killed on exit, however the script ends.
 set -euo pipefail
@@ -336,7 +336,7 @@ scan_cmd=""
 if ((scan)); then
   log "scan (bench/scan_bench.sh)"
   if ((quick)); then scan_args=(--quick --reps 1); else scan_args=(); fi
-  scan_cmd="bench/scan_bench.sh ${scan_args[*]}"
+  scan_cmd="bench/scan_bench.sh${scan_args[*]:+ ${scan_args[*]}}"
   "$root/bench/scan_bench.sh" "${scan_args[@]}" >"$work/scan.md" 2>"$work/scan.err" || {
     log "scan_bench.sh failed: $(tail -3 "$work/scan.err")"
     echo "scan_bench.sh failed: $(tail -3 "$work/scan.err")" >"$work/scan.md"
@@ -392,55 +392,27 @@ case_label() {
 }
 pingc=(ping64_c1 ping64_c10 ping64_c100 ping64_c1000 ping4k_c100)
 
-# charts
-for s in "${all_servers[@]}"; do
-  for n in 1 10 100 1000; do
-    m=$(median "$work/ping64_c$n.$s.msgs" 2>/dev/null || echo nan)
-    [[ -n "$m" && "$m" != nan ]] && echo "$n $m"
-  done >"$work/chart.$s.dat"
-done
-plot=""
-for s in "${all_servers[@]}"; do
-  [[ -s "$work/chart.$s.dat" ]] || continue
-  plot+="${plot:+, }'$work/chart.$s.dat' using 1:2 with linespoints title '$(label "$s")'"
-done
-gnuplot <<EOF
-set terminal svg size 760,440 dynamic font 'sans,12' background '#ffffff'
-set output '$out/bench_serve_msgs.svg'
-set title "64-byte ping-pong over 127.0.0.1: messages/s vs connections (median of $reps)"
-set logscale x
-set xlabel 'connections'
-set ylabel 'messages/s'
-set format y '%.0s%c'
-set key outside right
-set grid
-set xrange [0.7:1500]
-plot $plot
-EOF
-
+# charts (bench/plot.gp): median messages/s per server at 1/10/100/1000 connections, NaN
+# where a server did not run; scan seconds from scan_bench's first table
+for n in 1 10 100 1000; do
+  printf '%s' "$n"
+  for s in "${all_servers[@]}"; do
+    f=$work/ping64_c$n.$s.msgs
+    if [[ -s "$f" ]]; then printf ' %s' "$(median "$f")"; else printf ' NaN'; fi
+  done
+  echo
+done | sed 's/ nan/ NaN/g' >"$work/serve.dat"
 scan_chart=0
+: >"$work/scan.dat"
 if [[ -s "$work/scan.md" ]]; then
   # rows "| 1. 127.0.0.1 -p- | 0.50 (..) | 1.20 (..) | ..." -> label, sockit s, nmap s
   awk -F'|' '/^\| [0-9]\. / && $3 ~ /[0-9]/ && !seen[$2]++ {
       l=$2; gsub(/^ +| +$/, "", l); gsub(/,.*/, "", l); split($3, a, " "); split($4, b, " ");
       printf "\"%s\" %s %s\n", l, a[1], b[1] }' "$work/scan.md" >"$work/scan.dat"
-  if [[ -s "$work/scan.dat" ]]; then
-    scan_chart=1
-    gnuplot <<EOF
-set terminal svg size 760,400 dynamic font 'sans,12' background '#ffffff'
-set output '$out/bench_scan.svg'
-set title 'Scan time, sockit scan vs nmap -sT -T4 (median, seconds, log scale)'
-set style data histograms
-set style histogram clustered gap 1
-set style fill solid 0.8 border -1
-set logscale y
-set ylabel 'seconds'
-set grid ytics
-set key top left
-plot '$work/scan.dat' using 2:xtic(1) title 'sockit scan', '' using 3 title 'nmap -sT -T4'
-EOF
-  fi
+  [[ -s "$work/scan.dat" ]] && scan_chart=1
 fi
+gnuplot -e "dir='$work'; out='$out'; reps='$reps'" "$root/bench/plot.gp" 2>"$work/gnuplot.log" ||
+  log "gnuplot failed: $(tail -5 "$work/gnuplot.log")"
 
 elapsed=$(($(date +%s) - t_start))
 cpu_model=$(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)
@@ -459,7 +431,7 @@ cpu_model=$(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)
   echo "- Run: $started, $reps repetition(s) per case of ${secs} s measured after ${warm} s warmup, $((elapsed / 60)) min in all."
   echo
   echo '```sh'
-  echo "make bench                  # = bench/run.sh: everything, ~25 min, rewrites this section and docs/bench_*.svg"
+  echo "make bench                  # = bench/run.sh: everything, ~12 min, rewrites this section and docs/bench_*.svg"
   echo "bench/run.sh --quick        # smoke run, ~2 min, report in build/suite/report/"
   echo "# per run (server on CPU 0, load on CPU 1, both nice -n -10):"
   echo "taskset -c 0 build/suite/app/sockit serve -H echo -m MODEL 127.0.0.1:0     # or asio_echo -j 1 / libuv_echo"
@@ -537,8 +509,9 @@ cpu_model=$(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)
   echo "| \`sockit bench -m bulk -s 131072\` | \`sockit serve -H discard\` (reactor) | $(cell "$work/x.sockit.mb" 0) |"
   echo "| \`sockit bench -m bulk -s 131072\` | \`libuv_echo --discard\` | $(cell "$work/x.sockituv.mb" 0) |"
   echo
-  echo "Each client talks to its own kind of server (iperf3 needs its control protocol), so the rows"
-  echo "agree only where the receiver is not the limit: compare the iperf3 row with the libuv row."
+  echo "Each client talks to its own kind of server (iperf3 needs its control protocol). When the two"
+  echo "\`sockit bench\` rows agree with each other but stay below iperf3, the generator, not the"
+  echo "receiver, is the limit, and the bulk figures above are a floor for every server alike."
   echo
   echo "Ping-pong, 64 B, against \`sockit serve -H echo -m reactor -j 1\` (one run each, $xsecs s):"
   echo "the Python client is CPU-bound far below the server's capacity, so \`sockit bench\` is also run"
