@@ -212,7 +212,7 @@ class Worker {
 
   void stream(unsigned i) {
     Conn& c = *conns_[i];
-    const std::size_t chunk = std::min(o_.message_size, kReadBuffer);
+    const std::size_t chunk = o_.message_size;  // the pattern holds a whole message past any offset
     for (int k = 0; k < 16; ++k) {
       if (s_.stop.load(std::memory_order_relaxed)) return finish_all();
       ssize_t n = sys::send(c.fd.get(), pattern_at(c.sent), chunk, 0);
