@@ -126,9 +126,9 @@ TEST(Resolve, NumericAddressesAreTheirOwnAnswerWithoutALookup) {
 
   auto v6_only = resolve("::1", Family::V6);
   ASSERT_TRUE(v6_only);
-  auto v4_only = resolve("10.1.2.3", Family::V4);
+  auto v4_only = resolve("198.18.1.3", Family::V4);
   ASSERT_TRUE(v4_only);
-  EXPECT_EQ(v4_only->addresses[0].to_string(), "10.1.2.3");
+  EXPECT_EQ(v4_only->addresses[0].to_string(), "198.18.1.3");
   EXPECT_EQ(g_getaddrinfo_calls.load(), before) << "a numeric address went to getaddrinfo";
 }
 

@@ -212,10 +212,10 @@ TEST(Udp, OptionsAndBadInput) {
   EXPECT_EQ(not_unix.error().code(), ParseErrc::bad_family);
   EXPECT_EQ(not_unix.error().context(), "bind unix:/tmp/x");
 
-  auto join = a.join_group(IpAddress::v4({10, 0, 0, 1}));
+  auto join = a.join_group(IpAddress::v4({198, 18, 0, 1}));
   ASSERT_FALSE(join);
   EXPECT_EQ(join.error().code(), ParseErrc::bad_family);
-  EXPECT_EQ(join.error().context(), "join multicast group 10.0.0.1");
+  EXPECT_EQ(join.error().context(), "join multicast group 198.18.0.1");
 
   auto in_use = UdpSocket::bind(local_of(a));  // no reuse options this time
   ASSERT_FALSE(in_use);

@@ -63,18 +63,18 @@ TEST(ParsePort, RefusesWithCodeAndQuotedInput) {
 // --- parse: good input ----------------------------------------------------------------
 
 TEST(EndpointParse, V4AddressAndPort) {
-  Endpoint e = must_parse("10.15.2.94:1502");
+  Endpoint e = must_parse("198.18.2.94:1502");
   EXPECT_TRUE(e.is_ip());
   EXPECT_TRUE(e.is_v4());
   EXPECT_FALSE(e.is_v6());
   EXPECT_FALSE(e.is_unix());
   EXPECT_EQ(e.family(), AF_INET);
-  EXPECT_EQ(e.address(), IpAddress::v4({10, 15, 2, 94}));
+  EXPECT_EQ(e.address(), IpAddress::v4({198, 18, 2, 94}));
   EXPECT_EQ(e.port(), 1502);
   EXPECT_EQ(e.size(), sizeof(sockaddr_in));
   const auto* sin = reinterpret_cast<const sockaddr_in*>(e.data());
   EXPECT_EQ(ntohs(sin->sin_port), 1502);
-  EXPECT_EQ(ntohl(sin->sin_addr.s_addr), 0x0a0f025eu);
+  EXPECT_EQ(ntohl(sin->sin_addr.s_addr), 0xc612025eu);
   EXPECT_TRUE(e.unix_name().empty());
 }
 
@@ -244,7 +244,7 @@ TEST(EndpointUnix, FactoriesRefuseBadNames) {
 
 TEST(EndpointFormat, RoundTrips) {
   std::vector<std::string> texts = {
-      "10.15.2.94:1502",   "0.0.0.0:0",   "127.0.0.1:65535", "[::1]:80",           "[::]:0",
+      "198.18.2.94:1502",   "0.0.0.0:0",   "127.0.0.1:65535", "[::1]:80",           "[::]:0",
       "[2001:db8::7]:443", "unix:/tmp/s", "unix:@name",      "unix:relative/path", "[fe80::1%1]:9"};
   for (const auto& text : texts) {
     Endpoint e = must_parse(text);
