@@ -244,7 +244,7 @@ TEST(EndpointUnix, FactoriesRefuseBadNames) {
 
 TEST(EndpointFormat, RoundTrips) {
   std::vector<std::string> texts = {
-      "198.18.2.94:1502",   "0.0.0.0:0",   "127.0.0.1:65535", "[::1]:80",           "[::]:0",
+      "198.18.2.94:1502",  "0.0.0.0:0",   "127.0.0.1:65535", "[::1]:80",           "[::]:0",
       "[2001:db8::7]:443", "unix:/tmp/s", "unix:@name",      "unix:relative/path", "[fe80::1%1]:9"};
   for (const auto& text : texts) {
     Endpoint e = must_parse(text);
