@@ -35,32 +35,13 @@ void append_hex(std::string& out, const char* format, std::uint8_t c) {
   out += buf;
 }
 
-}  // namespace
-
-void append_escaped(std::string& out, std::string_view bytes) {
+// Printable ASCII and valid UTF-8 as they are; a byte in `quoted` after a backslash; any
+// other byte written with `hex_format`. The two escapers below differ only in those two.
+void append_safe(std::string& out, std::string_view bytes, std::string_view quoted,
+                 const char* hex_format) {
   for (std::size_t i = 0; i < bytes.size();) {
     auto c = static_cast<std::uint8_t>(bytes[i]);
-    if (c == '\\') {
-      out += "\\\\";
-      ++i;
-    } else if (c >= 0x20 && c < 0x7f) {
-      out += static_cast<char>(c);
-      ++i;
-    } else if (std::size_t n = c >= 0x80 ? utf8_sequence(bytes.substr(i)) : 0; n > 0) {
-      out.append(bytes.substr(i, n));
-      i += n;
-    } else {
-      append_hex(out, "\\x%02x", c);
-      ++i;
-    }
-  }
-}
-
-void append_json_bytes(std::string& out, std::string_view bytes) {
-  out += '"';
-  for (std::size_t i = 0; i < bytes.size();) {
-    auto c = static_cast<std::uint8_t>(bytes[i]);
-    if (c == '"' || c == '\\') {
+    if (quoted.find(static_cast<char>(c)) != std::string_view::npos) {
       out += '\\';
       out += static_cast<char>(c);
       ++i;
@@ -71,10 +52,21 @@ void append_json_bytes(std::string& out, std::string_view bytes) {
       out.append(bytes.substr(i, n));
       i += n;
     } else {
-      append_hex(out, "\\u%04x", c);
+      append_hex(out, hex_format, c);
       ++i;
     }
   }
+}
+
+}  // namespace
+
+void append_escaped(std::string& out, std::string_view bytes) {
+  append_safe(out, bytes, "\\", "\\x%02x");
+}
+
+void append_json_bytes(std::string& out, std::string_view bytes) {
+  out += '"';
+  append_safe(out, bytes, "\"\\", "\\u%04x");
   out += '"';
 }
 

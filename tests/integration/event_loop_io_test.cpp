@@ -14,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "loop_test.hpp"
 #include "sockit/event_loop.hpp"
 #include "sockit/tcp.hpp"
 #include "sockit/unix.hpp"
@@ -35,21 +36,8 @@ using namespace std::chrono_literals;
 // Generous upper bound for one turn that should find work at once.
 constexpr auto kPatience = 5s;
 
-class EventLoopIoTest : public ::testing::Test {
+class EventLoopIoTest : public test::LoopTest {
  protected:
-  void SetUp() override {
-    auto created = EventLoop::create();
-    ASSERT_TRUE(created) << created.error().message();
-    loop = std::move(created).value();
-  }
-  void TearDown() override {
-    if (!loop) return;
-    EXPECT_EQ(loop->watch_count(), 0u);
-    EXPECT_EQ(loop->timer_count(), 0u);
-    EXPECT_EQ(loop->signal_count(), 0u);
-    EXPECT_TRUE(loop->idle());
-  }
-
   std::pair<UnixStream, UnixStream> make_pair() {
     auto p = UnixStream::pair(true);
     EXPECT_TRUE(p) << p.error().message();
@@ -65,8 +53,6 @@ class EventLoopIoTest : public ::testing::Test {
     }
     ASSERT_TRUE(done()) << "condition not reached after " << max_turns << " turns";
   }
-
-  std::unique_ptr<EventLoop> loop;
 };
 
 TEST_F(EventLoopIoTest, ReadableHandlerGetsTheReadyMask) {

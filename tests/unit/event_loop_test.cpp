@@ -13,33 +13,20 @@
 #include <thread>
 #include <vector>
 
+#include "loop_test.hpp"
+
 namespace sockit {
 namespace {
 
 using namespace std::chrono_literals;
 
-class EventLoopTest : public ::testing::Test {
+class EventLoopTest : public test::LoopTest {
  protected:
-  void SetUp() override {
-    auto created = EventLoop::create();
-    ASSERT_TRUE(created) << created.error().message();
-    loop = std::move(created).value();
-  }
-  void TearDown() override {
-    if (!loop) return;
-    EXPECT_EQ(loop->watch_count(), 0u);
-    EXPECT_EQ(loop->timer_count(), 0u);
-    EXPECT_EQ(loop->signal_count(), 0u);
-    EXPECT_TRUE(loop->idle());
-  }
-
   // Runs the loop to completion; fails the test if it reports an error.
   void run() {
     auto r = loop->run();
     ASSERT_TRUE(r) << r.error().message();
   }
-
-  std::unique_ptr<EventLoop> loop;
 };
 
 // --- timers ---------------------------------------------------------------------------
