@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # serve_bench.sh: `sockit serve -H echo -m reactor` against asio's classic async echo server
-# (bench/peers/asio_echo.cpp), driven by bench/echo_load.cpp on 127.0.0.1. Prints markdown
-# tables; docs/BENCHMARKS.md ("Serve") shows a run and how to read it.
+# (bench/peers/asio_echo.cpp), driven by bench/echo_load.cpp on 127.0.0.1, with a minimal
+# io_uring echo loop (bench/peers/uring_echo.c) beside them as the yardstick of the best
+# design on this machine. Prints markdown tables; docs/BENCHMARKS.md ("Serve") shows a run
+# and how to read it.
 #
 #   bench/serve_bench.sh [--quick] [--no-build]
 #
 # Layout (a 2-core machine): each server pinned to CPU 0, the load generator to CPU 1 (two
 # cases also put both on CPU 0, which removes cross-CPU wake-ups from the cost); the
-# servers alternate A B B A A B..., 5 times each (1 with --quick), and the tables give
+# servers alternate A B C C B A..., 5 times each (1 with --quick), and the tables give
 # medians with min–max, and the median of the ratios of each adjacent pair of runs (which
 # cancels slow drifts in what else the machine is doing).
 # The -j 2 vs -j 1 comparison pins nothing: the server may use both cores and shares them
@@ -15,7 +17,7 @@
 # /proc/PID/task/*/schedstat over the measured window. System calls per message come from
 # perf's syscall tracepoints (no slowdown), and from `strace -c -f` if strace is installed.
 #
-# Full mode takes about 6 minutes, --quick about 1. Every load is bounded in time; servers
+# Full mode takes about 9 minutes, --quick about 1.5. Every load is bounded in time; servers
 # listen on 127.0.0.1 port 0 and are killed on exit, however the script ends.
 set -euo pipefail
 
@@ -26,7 +28,7 @@ for arg in "$@"; do
     --quick) quick=1 ;;
     --no-build) build=0 ;;
     -h | --help)
-      sed -n '2,19p' "$0"
+      sed -n '2,21p' "$0"
       exit 0
       ;;
     *)
@@ -44,7 +46,9 @@ if ((build)); then
   log=$(mktemp /tmp/serve_bench_build.XXXXXX)
   if ! { cmake -S "$root" -B "$bdir" -G Ninja -DCMAKE_BUILD_TYPE=Release \
     -DSOCKIT_BUILD_TESTS=OFF -DSOCKIT_BUILD_EXAMPLES=OFF -DSOCKIT_BUILD_BENCH=ON &&
-    cmake --build "$bdir" --target sockit_cli echo_load asio_echo; } >"$log" 2>&1; then
+    cmake --build "$bdir" --target sockit_cli echo_load asio_echo &&
+    { ! grep -q '^LIBURING_FOUND:INTERNAL=1' "$bdir/CMakeCache.txt" ||
+      cmake --build "$bdir" --target uring_echo; }; } >"$log" 2>&1; then
     tail -30 "$log" >&2
     echo "serve_bench.sh: build failed (log above)" >&2
     rm -f "$log"
@@ -55,6 +59,13 @@ fi
 sockit=$bdir/app/sockit
 asio=$bdir/bench/asio_echo
 load=$bdir/bench/echo_load
+uring=$bdir/bench/uring_echo
+servers=(sockit asio)
+if [[ -x "$uring" ]]; then
+  servers+=(uring)
+else
+  echo "serve_bench.sh: no $uring (liburing-dev missing?): the io_uring yardstick is skipped" >&2
+fi
 for exe in "$sockit" "$asio" "$load"; do
   [[ -x "$exe" ]] || { echo "serve_bench.sh: missing $exe (build failed?)" >&2; exit 1; }
 done
@@ -95,6 +106,10 @@ start_server() {
     sockit) cmd=("$sockit" serve -H "$mode" -m reactor -j "$jobs" 127.0.0.1:0) ;;
     asio)
       cmd=("$asio" -j "$jobs" 127.0.0.1:0)
+      [[ "$mode" == discard ]] && cmd+=(--discard)
+      ;;
+    uring)
+      cmd=("$uring" 127.0.0.1:0)
       [[ "$mode" == discard ]] && cmd+=(--discard)
       ;;
   esac
@@ -181,8 +196,8 @@ cases=(
 for spec in "${cases[@]}"; do
   IFS='|' read -r name args mode srv_cpu load_cpu <<<"$spec"
   for rep in $(seq "$reps"); do
-    order="sockit asio"
-    ((rep % 2 == 0)) && order="asio sockit"
+    order="${servers[*]}"
+    ((rep % 2 == 0)) && order=$(printf '%s\n' "${servers[@]}" | tac | paste -sd' ')
     for kind in $order; do
       start_server "$srv_cpu" "$kind" 1 "$mode"
       # shellcheck disable=SC2086  # args is a word list
@@ -273,7 +288,7 @@ syscall_row() {
   fi
 }
 
-for kind in sockit asio; do
+for kind in "${servers[@]}"; do
   ((have_perf)) && count_syscalls perf "$kind"
   if ((have_strace)) && ((!quick)); then count_syscalls strace "$kind"; fi
 done
@@ -324,16 +339,41 @@ echo "| $(label bulk_c1) | $(cell "$s.mb_per_s" 0) | $(cell "$a.mb_per_s" 0) |" 
   "$(cell "$s.server_cpu_us_per_mb" 0) | $(cell "$a.server_cpu_us_per_mb" 0) |" \
   "$(paired "$s.server_cpu_us_per_mb" "$a.server_cpu_us_per_mb") |"
 
+if [[ " ${servers[*]} " == *" uring "* ]]; then
+  echo
+  echo "### The yardstick: a minimal io_uring loop (bench/peers/uring_echo.c), same runs"
+  echo
+  echo "What the fastest design known for this machine does in the same runs: multishot recv"
+  echo "into a provided-buffer ring, sends batched into one io_uring_enter per turn."
+  echo
+  echo "| case | io_uring msgs/s | io_uring/asio | sockit/io_uring | io_uring CPU µs/msg | io_uring/asio CPU |"
+  echo "|---|---:|---:|---:|---:|---:|"
+  for spec in "${cases[@]}"; do
+    IFS='|' read -r name _ mode <<<"$spec"
+    [[ "$name" == bulk_c1 ]] && continue
+    s=$work/$name.sockit a=$work/$name.asio u=$work/$name.uring
+    echo "| $(label "$name") | $(cell "$u.msgs_per_s" 0) | $(paired "$u.msgs_per_s" "$a.msgs_per_s") |" \
+      "$(paired "$s.msgs_per_s" "$u.msgs_per_s") | $(cell "$u.server_cpu_us_per_msg" 2) |" \
+      "$(paired "$u.server_cpu_us_per_msg" "$a.server_cpu_us_per_msg") |"
+  done
+  u=$work/bulk_c1.uring a=$work/bulk_c1.asio
+  echo "| $(label bulk_c1), MB/s and CPU µs/MB | $(cell "$u.mb_per_s" 0) | $(paired "$u.mb_per_s" "$a.mb_per_s") |" \
+    "$(paired "$work/bulk_c1.sockit.mb_per_s" "$u.mb_per_s") | $(cell "$u.server_cpu_us_per_mb" 0) |" \
+    "$(paired "$u.server_cpu_us_per_mb" "$a.server_cpu_us_per_mb") |"
+fi
+
 echo
 share() { echo "$(fmt "$(median "$1.server_cpu_pct")" 0) / $(fmt "$(median "$1.client_cpu_pct")" 0)"; }
 echo "CPU each side got in the measured window (median %, server / load generator) — below"
 echo "~95 % for both means other work on the machine took the rest:"
 echo
-echo "| case | sockit runs | asio runs |"
-echo "|---|---:|---:|"
+echo "| case | $(printf '%s runs | ' "${servers[@]}")"
+echo "|---|$(printf -- '---:|%.0s' "${servers[@]}")"
 for spec in "${cases[@]}"; do
   IFS='|' read -r name _ <<<"$spec"
-  echo "| $(label "$name") | $(share "$work/$name.sockit") | $(share "$work/$name.asio") |"
+  row="| $(label "$name") |"
+  for kind in "${servers[@]}"; do row+=" $(share "$work/$name.$kind") |"; done
+  echo "$row"
 done
 
 echo
@@ -357,7 +397,7 @@ if ((have_perf || have_strace)); then
   echo
   echo "| server | all | recv | send | epoll_wait | epoll_ctl | msgs per epoll_wait |"
   echo "|---|---:|---:|---:|---:|---:|---:|"
-  for kind in sockit asio; do
+  for kind in "${servers[@]}"; do
     ((have_perf)) && syscall_row perf "$kind"
     if ((have_strace)) && ((!quick)); then syscall_row strace "$kind"; fi
   done

@@ -10,6 +10,7 @@ packages=(
   dnsmasq-base iproute2 util-linux               # DNS tests in a private namespace
   netcat-openbsd socat                           # interop peers for the CLI tests
   libasio-dev                                    # the asio peer in bench/serve_bench.sh
+  liburing-dev                                   # the io_uring yardstick in bench/serve_bench.sh
   iptables                                       # dropped packets in test namespaces
   python3                                        # listeners in the scan namespace test
   hostname procps
