@@ -79,7 +79,8 @@ void add_connect_command(CLI::App& app, ConnectOptions& o) {
       "connect", "Connect and copy stdin to the socket and the socket to stdout");
   cmd->add_option("host", o.host, "Host name or address");
   cmd->add_option("port", o.port, "Port number");
-  cmd->add_option("--unix", o.unix_path, "Connect to a Unix socket: a path, or @name");
+  cmd->add_option("--unix", o.unix_path, "Connect to a Unix socket: a path, or @name")
+      ->check(check_unix_option);
   cmd->add_flag("-u,--udp", o.udp, "UDP: each chunk of input is one datagram");
   cmd->add_flag("--crlf", o.crlf, "Send line ends as CRLF");
   cmd->add_option("-w,--wait", o.wait, "Connect timeout in seconds, per address tried")

@@ -28,4 +28,9 @@ Result<Endpoint> parse_unix_option(std::string_view text) {
   return Endpoint::unix_path(text);
 }
 
+std::string check_unix_option(const std::string& text) {
+  auto parsed = parse_unix_option(text);
+  return parsed ? std::string() : parsed.error().message();
+}
+
 }  // namespace sockit::cli

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <string>
 #include <string_view>
 
 #include "sockit/endpoint.hpp"
@@ -14,6 +15,9 @@ Result<Endpoint> parse_listen_address(std::string_view text);
 
 // A --unix option: a filesystem path, or @name for a Linux abstract socket.
 Result<Endpoint> parse_unix_option(std::string_view text);
+// The same as a CLI11 check: why `text` is not a --unix value, or "" when it is. An empty
+// --unix would otherwise read as "not given".
+std::string check_unix_option(const std::string& text);
 
 // Seconds as users type them (0.5) to the milliseconds the library takes.
 inline std::chrono::milliseconds seconds_to_ms(double seconds) {

@@ -127,7 +127,8 @@ void add_serve_command(CLI::App& app, ServeOptions& o) {
   CLI::App* cmd = app.add_subcommand("serve", "Run a server: print, echo, discard or chat");
   cmd->add_option("address", o.address,
                   "[ADDR:]PORT to listen on (PORT alone: every IPv4 address; [::]:PORT for IPv6)");
-  cmd->add_option("--unix", o.unix_path, "Listen on a Unix socket: a path, or @name (abstract)");
+  cmd->add_option("--unix", o.unix_path, "Listen on a Unix socket: a path, or @name (abstract)")
+      ->check(check_unix_option);
   cmd->add_option("-m,--model", o.model, "iterative, fork, thread, pool or reactor")
       ->capture_default_str();
   cmd->add_option("-H,--handler", o.handler, "print, echo, discard or chat")->capture_default_str();

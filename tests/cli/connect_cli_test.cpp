@@ -236,7 +236,9 @@ TEST(ConnectCli, BadUsageExits64) {
                                              {"connect", "256.1.1.1", "80"},
                                              {"connect", "--unix", "/tmp/x", "127.0.0.1", "80"},
                                              {"connect", "-4", "-6", "127.0.0.1", "80"},
-                                             {"connect", "-w", "-1", "127.0.0.1", "80"}}) {
+                                             {"connect", "-w", "-1", "127.0.0.1", "80"},
+                                             {"connect", "--unix", ""},
+                                             {"connect", "--unix", "@"}}) {
     auto r = sockit(args);
     EXPECT_EQ(r.exit_code, 64) << args.size() << " " << r.err;
     EXPECT_EQ(r.err.rfind("sockit: ", 0), 0u) << r.err;

@@ -48,6 +48,13 @@ TEST(ServeUsage, NeedsExactlyOnePlaceToListen) {
                  "give either [ADDR:]PORT or --unix, not both");
 }
 
+TEST(ServeUsage, EmptyUnixNameIsRefusedNotIgnored) {
+  expect_refused(serve({"--unix", ""}), 64,
+                 "--unix: invalid Unix socket path '': empty input (see sockit --help)");
+  expect_refused(serve({"--unix", "@"}), 64,
+                 "--unix: invalid abstract socket name '@': empty input (see sockit --help)");
+}
+
 TEST(ServeUsage, UdpOnlyWhereItMakesSense) {
   expect_refused(serve({"-u", "-H", "chat", "127.0.0.1:0"}), 64, "chat over UDP: not supported");
   expect_refused(serve({"-u", "--unix", "/tmp/x.sock"}), 64,
