@@ -133,21 +133,25 @@ class WorkQueue {
     }
     ready_.notify_one();
   }
-  // False once closed and empty.
+  // False once closed.
   bool pop(AcceptedClient& out) {
     std::unique_lock lock(mutex_);
     ready_.wait(lock, [this] { return closed_ || !queue_.empty(); });
-    if (queue_.empty()) return false;
+    if (closed_) return false;
     out = std::move(queue_.front());
     queue_.pop_front();
     return true;
   }
-  void close() {
+  // Ends the queue: workers finish, and the clients still waiting are handed back.
+  std::deque<AcceptedClient> close() {
+    std::deque<AcceptedClient> waiting;
     {
       std::lock_guard lock(mutex_);
       closed_ = true;
+      waiting.swap(queue_);
     }
     ready_.notify_all();
+    return waiting;
   }
 
  private:
@@ -197,12 +201,10 @@ Result<void> run_blocking(EngineContext& ctx) {
       serve_blocking(ctx, std::move(accepted->fd), new_client(ctx, accepted->peer), chat);
       continue;
     }
-    if (ctx.counters.active.load(std::memory_order_relaxed) >=
-        static_cast<std::int64_t>(ctx.max_conns)) {
+    if (!take_place(ctx)) {
       reject_client(ctx, std::move(accepted->fd), accepted->peer, "too many connections");
       continue;
     }
-    ctx.counters.active.fetch_add(1, std::memory_order_relaxed);
     if (model == Model::Pool) {
       queue.push(std::move(*accepted));
       continue;
@@ -222,8 +224,12 @@ Result<void> run_blocking(EngineContext& ctx) {
       reject_client(ctx, UniqueFd(), client.peer, "cannot start a thread");
     }
   }
-  // Stopping: sessions see the stop descriptor and finish; wait for them.
-  queue.close();
+  // Stopping: sessions see the stop descriptor and finish; wait for them. Clients still in
+  // the pool's queue were never served: they are turned away, not reported as served.
+  for (AcceptedClient& c : queue.close()) {
+    reject_client(ctx, std::move(c.fd), c.peer, "server stopping");
+    ctx.counters.active.fetch_sub(1, std::memory_order_relaxed);
+  }
   for (auto& t : pool)
     t.join();
   threads.wait_all();

@@ -63,6 +63,16 @@ inline Client new_client(EngineContext& ctx, const Endpoint& peer) {
   return Client{ctx.counters.next_id.fetch_add(1, std::memory_order_relaxed), peer};
 }
 
+// Takes one of the max_conns places, or returns false when all are taken. One atomic
+// step, so reactor loops accepting at the same moment cannot overshoot the cap together.
+inline bool take_place(EngineContext& ctx) {
+  if (ctx.counters.active.fetch_add(1, std::memory_order_relaxed) <
+      static_cast<std::int64_t>(ctx.max_conns))
+    return true;
+  ctx.counters.active.fetch_sub(1, std::memory_order_relaxed);
+  return false;
+}
+
 // Turns a connection away: closes it, counts it, reports it.
 inline void reject_client(EngineContext& ctx, UniqueFd fd, const Endpoint& peer,
                           std::string_view reason) {

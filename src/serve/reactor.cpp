@@ -85,8 +85,7 @@ class Reactor {
         return;
       }
       if (!accepted->fd) return;
-      if (ctx_.counters.active.load(std::memory_order_relaxed) >=
-          static_cast<std::int64_t>(ctx_.max_conns)) {
+      if (!take_place(ctx_)) {
         reject_client(ctx_, std::move(accepted->fd), accepted->peer, "too many connections");
         continue;
       }
@@ -96,7 +95,6 @@ class Reactor {
 
   void add(AcceptedClient accepted) {
     const int fd = accepted.fd.get();
-    ctx_.counters.active.fetch_add(1, std::memory_order_relaxed);
     auto conn = std::make_unique<Conn>(ctx_, std::move(accepted.fd),
                                        new_client(ctx_, accepted.peer), room_);
     auto watch =

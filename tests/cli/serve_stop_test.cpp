@@ -1,6 +1,6 @@
 // Stopping `sockit serve`: SIGINT or SIGTERM ends it gracefully (exit 0, clients closed,
 // the summary line); a second signal ends it at once (130); the fork model leaves no child
-// process behind.
+// process behind; the pool turns away clients it had queued but not served.
 #include <gtest/gtest.h>
 #include <poll.h>
 #include <sys/prctl.h>
@@ -60,6 +60,28 @@ INSTANTIATE_TEST_SUITE_P(Models, ServeStop,
                                            StopCase{"pool", SIGTERM}, StopCase{"reactor", SIGINT},
                                            StopCase{"reactor", SIGTERM}),
                          stop_case_name);
+
+TEST(ServeStopPool, ClientsStillQueuedAreTurnedAwayNotServed) {
+  // One worker, busy with `a`: `b` is accepted and waits in the pool's queue.
+  auto server = ServeProcess::start({"-m", "pool", "-j", "1", "127.0.0.1:0"});
+  auto a = connect_tcp(server->at());
+  ASSERT_TRUE(send_text(a, "a\n"));
+  ASSERT_TRUE(server->saw(tag_of(a) + " a"));
+  const std::size_t fds = open_fd_count(server->pid());
+  auto b = connect_tcp(server->at());
+  ASSERT_TRUE(send_text(b, "b\n"));
+  ASSERT_TRUE(eventually([&] { return open_fd_count(server->pid()) == fds + 1; }))
+      << "b accepted and queued";
+
+  ASSERT_TRUE(server->stops_cleanly());
+  EXPECT_TRUE(server->saw("closed " + tag_of(a) + " (2 bytes)"));
+  EXPECT_TRUE(server->saw("rejected " + tag_of(b) + " (server stopping)"));
+  for (const std::string& line : server->out_lines()) {
+    EXPECT_NE(line, "connected " + tag_of(b)) << "b was never served";
+  }
+  EXPECT_TRUE(closed_by_peer(b));
+  EXPECT_TRUE(server->summary_matches_output());
+}
 
 TEST(ServeStopFork, LeavesNoChildProcessBehind) {
   // Orphans of the server would become this process's children: none may appear.
