@@ -11,6 +11,7 @@
 #include <random>
 #include <thread>
 
+#include "scan/probe_window.hpp"
 #include "sockit/endpoint.hpp"
 #include "sockit/event_loop.hpp"
 #include "sockit/scan/permutation.hpp"
@@ -23,21 +24,7 @@ namespace {
 using Clock = EventLoop::Clock;
 using std::chrono::microseconds;
 
-constexpr unsigned kMinWindow = 32;
-constexpr unsigned kInitialWindow = 512;
-constexpr unsigned kLossWindow = 256;     // recent probes the loss rate is taken over
-constexpr double kCongestionLoss = 0.30;  // more lost than this: congestion, back off
 constexpr std::size_t kBannerBytes = 512;
-// The window never holds many more probes than the path needs (BBR's rule): twice the
-// completion rate times how long a probe stays in flight — the hosts' smallest round trip if
-// answered, the timeout if not. It starts at kMinWindow, so the first round trips are measured
-// before the scanner's own backlog can inflate them. More in flight buys nothing on a fast
-// target (loopback, a LAN): answers queue up behind each other in the loop, each then looks
-// slow, and thousands of live sockets make every connect() dearer — with 2048 in flight per
-// thread instead of 32, a loopback -p- took ~50 % more CPU (bench/scan_bench.sh).
-constexpr double kCapGain = 2.0;
-constexpr auto kRateInterval = std::chrono::milliseconds(10);
-constexpr std::size_t kRateSlots = 10;  // the completion rate is the best of the last 100 ms
 
 unsigned default_in_flight() {
   // Leave room for the loop, stdio and the resolver; past a few thousand, more connects
@@ -76,14 +63,10 @@ class Worker {
         o_(shared.options),
         index_(index),
         progress_(progress),
-        max_window_(std::max(max_window, 1u)),
-        window_(std::min<double>(kInitialWindow, max_window_)),
+        window_(shared.targets.size(), max_window, microseconds(o_.min_timeout)),
         rtt_(shared.targets.size(),
              RttEstimator(o_.timeout, o_.min_timeout, std::max(o_.max_timeout, o_.timeout))),
-        min_rtt_us_(shared.targets.size(), 0),
-        counts_(shared.targets.size()),
-        cap_(std::min(kMinWindow, max_window_)),  // until the first completion rate
-        wait_us_(static_cast<double>(microseconds(o_.min_timeout).count())) {
+        counts_(shared.targets.size()) {
     // This worker's share: indices index, index + workers, index + 2·workers, ...
     share_ =
         shared.total > index ? (shared.total - index + shared.workers - 1) / shared.workers : 0;
@@ -149,8 +132,7 @@ class Worker {
   // Starts probes until the window is full, the rate says wait, or the work runs out.
   void fill() {
     if (fatal_) return;
-    while (in_flight_ < max_window_ &&
-           in_flight_ - banners_ < std::min(static_cast<unsigned>(window_), cap_) &&
+    while (in_flight_ < window_.max_in_flight() && in_flight_ - banners_ < window_.limit() &&
            !resume_.active()) {
       if (rate() > 0 && !take_token()) break;
       Work w;
@@ -189,8 +171,7 @@ class Worker {
     if (fd < 0) {
       if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
         // Out of descriptors: shrink the window to what we have, and try again shortly.
-        window_ = std::max<double>(1, in_flight_ > 8 ? in_flight_ - 8 : 1);
-        max_window_ = std::max(1u, static_cast<unsigned>(window_));
+        window_.out_of_descriptors(in_flight_);
         retries_.push_front(w);
         if (in_flight_ == 0) pause(std::chrono::milliseconds(10));
         return;
@@ -231,7 +212,7 @@ class Worker {
     if (err == EADDRNOTAVAIL || err == EAGAIN) {
       // Out of local ports (TIME_WAIT): back off briefly and retry this probe.
       retries_.push_front(w);
-      window_ = std::max<double>(kMinWindow, window_ / 2);
+      window_.out_of_ports();
       pause(std::chrono::milliseconds(20));
       return;
     }
@@ -328,12 +309,11 @@ class Worker {
     Probe& p = probes_[static_cast<std::size_t>(fd)];
     Work w = p.work;
     auto waited = std::chrono::duration_cast<microseconds>(loop_->now() - p.started);
-    wait_us_ += (static_cast<double>(waited.count()) - wait_us_) / 8;
     p.watch.reset();
     p.timer.cancel();
     p.fd.reset();
     --in_flight_;
-    lost();
+    window_.lost(loop_->now(), waited);
     if (w.tries < o_.retries) {
       ++w.tries;
       retries_.push_back(w);
@@ -380,73 +360,12 @@ class Worker {
     shared_.done.fetch_add(1, std::memory_order_relaxed);
   }
 
-  // An unambiguous RTT sample: for the host's estimator, and for the smallest round trip
-  // each host has shown, whose mean over the hosts is the base RTT of the window cap (a probe
-  // to a host spends at least that host's smallest RTT in flight, and probes are spread
-  // evenly over the hosts).
+  // An unambiguous RTT sample (Karn's rule): for the host's timeout and for the window.
   void sample(std::uint32_t host, microseconds rtt) {
     rtt_[host].sample(rtt);
-    auto us = static_cast<std::uint32_t>(std::max<std::int64_t>(1, rtt.count()));
-    std::uint32_t& low = min_rtt_us_[host];
-    if (low == 0) {
-      ++hosts_sampled_;
-      min_rtt_sum_ += us;
-      low = us;
-    } else if (us < low) {
-      min_rtt_sum_ -= low - us;
-      low = us;
-    }
+    window_.sample(host, rtt);
   }
-
-  // Counts a completion (answer or timeout) and, every kRateInterval, takes the completion
-  // rate and recomputes the window cap.
-  void completed() {
-    ++interval_done_;
-    const Clock::time_point now = loop_->now();
-    if (interval_start_ == Clock::time_point{}) interval_start_ = now;
-    const auto elapsed = std::chrono::duration_cast<microseconds>(now - interval_start_);
-    if (elapsed < kRateInterval) return;
-    rate_slots_[rate_slot_++ % kRateSlots] =
-        static_cast<double>(interval_done_) / static_cast<double>(elapsed.count());
-    interval_done_ = 0;
-    interval_start_ = now;
-    if (hosts_sampled_ == 0) {  // only timeouts so far: nothing to size a cap by
-      cap_ = max_window_;
-      return;
-    }
-    const double base_rtt_us =
-        static_cast<double>(min_rtt_sum_) / static_cast<double>(hosts_sampled_);
-    const double rate = *std::max_element(rate_slots_.begin(), rate_slots_.end());  // per µs
-    const double loss = recent_ > 0 ? static_cast<double>(recent_lost_) / recent_ : 0;
-    const double occupancy_us = (1 - loss) * base_rtt_us + loss * wait_us_;
-    cap_ = static_cast<unsigned>(std::clamp<double>(
-        kCapGain * rate * occupancy_us, std::min(kMinWindow, max_window_), max_window_));
-  }
-
-  // Loss response: answers widen the window; only a high recent loss rate narrows it.
-  void answered() {
-    note(false);
-    if (window_ < max_window_) window_ = std::min<double>(max_window_, window_ + 1);
-    completed();
-  }
-  void lost() {
-    note(true);
-    completed();
-    if (recent_ >= kLossWindow / 2 &&
-        static_cast<double>(recent_lost_) / recent_ > kCongestionLoss) {
-      window_ = std::max<double>(kMinWindow, window_ * 0.5);
-      recent_ = recent_lost_ = 0;  // judge the new window on fresh evidence
-    }
-  }
-  void note(bool lost) {
-    // An exponentially fading count over about kLossWindow probes.
-    if (recent_ >= kLossWindow) {
-      recent_ = recent_ * 3 / 4;
-      recent_lost_ = recent_lost_ * 3 / 4;
-    }
-    ++recent_;
-    if (lost) ++recent_lost_;
-  }
+  void answered() { window_.answered(loop_->now()); }
 
   void report_progress() {
     ScanProgress p;
@@ -461,27 +380,15 @@ class Worker {
   const ScanOptions& o_;
   unsigned index_;
   const std::function<void(const ScanProgress&)>* progress_;
-  unsigned max_window_;
-  double window_;
-  std::vector<RttEstimator> rtt_;          // per host
-  std::vector<std::uint32_t> min_rtt_us_;  // per host, 0: no sample yet
-  std::vector<HostCounts> counts_;         // per host
+  ProbeWindow window_;
+  std::vector<RttEstimator> rtt_;   // per host
+  std::vector<HostCounts> counts_;  // per host
   std::vector<Outcome> outcomes_;
   std::uint64_t share_ = 0;
   std::uint64_t next_ = 0;
   std::deque<Work> retries_;
   unsigned in_flight_ = 0;
-  unsigned banners_ = 0;             // of in_flight_, open ports waiting for a greeting
-  unsigned cap_;                     // what the path needs (completed)
-  double wait_us_;                   // how long unanswered probes waited, smoothed
-  std::uint64_t min_rtt_sum_ = 0;    // of min_rtt_us_
-  std::uint32_t hosts_sampled_ = 0;  // hosts with a min_rtt_us_
-  Clock::time_point interval_start_{};
-  std::uint64_t interval_done_ = 0;
-  std::array<double, kRateSlots> rate_slots_{};
-  std::size_t rate_slot_ = 0;
-  unsigned recent_ = 0;
-  unsigned recent_lost_ = 0;
+  unsigned banners_ = 0;  // of in_flight_, open ports waiting for a greeting
   double tokens_ = 0;
   Clock::time_point last_refill_;
   std::optional<Error> fatal_;
