@@ -47,7 +47,7 @@ if ((build)); then
   if ! { cmake -S "$root" -B "$bdir" -G Ninja -DCMAKE_BUILD_TYPE=Release \
     -DSOCKIT_BUILD_TESTS=OFF -DSOCKIT_BUILD_EXAMPLES=OFF -DSOCKIT_BUILD_BENCH=ON &&
     cmake --build "$bdir" --target sockit_cli echo_load asio_echo &&
-    { ! grep -q '^LIBURING_FOUND:INTERNAL=1' "$bdir/CMakeCache.txt" ||
+    { ! cmake --build "$bdir" --target help | grep -q '^uring_echo:' ||
       cmake --build "$bdir" --target uring_echo; }; } >"$log" 2>&1; then
     tail -30 "$log" >&2
     echo "serve_bench.sh: build failed (log above)" >&2
