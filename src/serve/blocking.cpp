@@ -177,6 +177,11 @@ Result<void> run_blocking(EngineContext& ctx) {
       pool.emplace_back([&] {
         AcceptedClient c;
         while (queue.pop(c)) {
+          if (stop_requested(ctx)) {  // stopped while c waited: it was never served
+            reject_client(ctx, std::move(c.fd), c.peer, "server stopping");
+            ctx.counters.active.fetch_sub(1, std::memory_order_relaxed);
+            continue;
+          }
           Client client = new_client(ctx, c.peer);
           serve_blocking(ctx, std::move(c.fd), client, chat);
           ctx.counters.active.fetch_sub(1, std::memory_order_relaxed);

@@ -73,6 +73,10 @@ inline bool take_place(EngineContext& ctx) {
   return false;
 }
 
+// True once stop() was called (the stop descriptor is readable): a last look before taking
+// on a new client.
+bool stop_requested(const EngineContext& ctx);
+
 // Turns a connection away: closes it, counts it, reports it.
 inline void reject_client(EngineContext& ctx, UniqueFd fd, const Endpoint& peer,
                           std::string_view reason) {

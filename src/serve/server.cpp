@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 
@@ -87,6 +88,11 @@ std::string_view to_string(Handler handler) noexcept {
 std::string client_label(const Client& client) {
   if (client.peer.is_unnamed_unix()) return "unix#" + std::to_string(client.id);
   return client.peer.to_string();
+}
+
+bool stop_requested(const EngineContext& ctx) {
+  pollfd stop{ctx.stop_fd, POLLIN, 0};
+  return sys::poll(&stop, 1, 0) == 1;
 }
 
 UniqueFd open_spare_fd() {
