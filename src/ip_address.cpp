@@ -35,6 +35,12 @@ Result<std::uint32_t> parse_scope(std::string_view scope, std::string_view text)
 
 Result<IpAddress> IpAddress::parse(std::string_view text) {
   if (text.empty()) return parse_error(ParseErrc::empty, text);
+  // inet_pton and if_nametoindex stop at a NUL, so "::1\0junk" and "fe80::1%lo\0junk" would
+  // pass as ::1 and fe80::1%lo (found by fuzz/ip_address_fuzz.cpp). No address holds a NUL;
+  // refusing it here also keeps resolve() from handing getaddrinfo a truncated name.
+  if (text.find('\0') != std::string_view::npos) {
+    return parse_error(ParseErrc::trailing_garbage, text);
+  }
   // inet_pton wants a NUL-terminated string; addresses are short, so a stack copy will do.
   char buf[INET6_ADDRSTRLEN + IF_NAMESIZE + 2] = {};
   if (text.size() >= sizeof buf) {
