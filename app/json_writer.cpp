@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <limits>
 
 #include "text_escape.hpp"
 
@@ -9,7 +10,8 @@ namespace sockit::cli {
 
 void append_json_string(std::string& out, std::string_view text) {
   out += '"';
-  for (unsigned char c : text) {
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    auto c = static_cast<unsigned char>(text[i]);
     switch (c) {
       case '"':
         out += "\\\"";
@@ -27,10 +29,18 @@ void append_json_string(std::string& out, std::string_view text) {
         out += "\\t";
         break;
       default:
-        if (c < 0x20 || c == 0x7f) {
+        // JSON is UTF-8 (RFC 8259 section 8.1): text that isn't (a name as the user or
+        // the DNS wrote it, say) would make the whole line unreadable to a JSON parser.
+        // Such a byte becomes the code point of the same value, as bytes() does (found
+        // by fuzz/json_writer_fuzz.cpp).
+        std::size_t n = c >= 0x80 ? utf8_length(text.substr(i)) : 1;
+        if (c < 0x20 || c == 0x7f || n == 0) {
           char buf[8];
           std::snprintf(buf, sizeof buf, "\\u%04x", c);
           out += buf;
+        } else if (n > 1) {
+          out.append(text.substr(i, n));
+          i += n - 1;
         } else {
           out += static_cast<char>(c);
         }
@@ -103,7 +113,10 @@ JsonWriter& JsonWriter::value(double number) {
     out_ += "null";
     return *this;
   }
-  char buf[32];
+  // Room for any finite double in %.3f: "-", 309 digits, ".000" and the NUL. snprintf cuts
+  // a longer one short, and 1e300 came out as a 31-digit number, valid JSON but wrong
+  // (found by fuzz/json_writer_fuzz.cpp).
+  char buf[std::numeric_limits<double>::max_exponent10 + 8];
   std::snprintf(buf, sizeof buf, "%.3f", number);
   out_ += buf;
   return *this;

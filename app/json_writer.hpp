@@ -16,6 +16,7 @@ class JsonWriter {
   JsonWriter& begin_array(std::string_view key);
   JsonWriter& end_array();
   JsonWriter& key(std::string_view key);
+  // Text: UTF-8 kept; a byte that isn't part of valid UTF-8 written as \u00NN.
   JsonWriter& value(std::string_view text);
   JsonWriter& value(const char* text) { return value(std::string_view(text)); }
   JsonWriter& value(std::int64_t number);
