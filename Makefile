@@ -1,6 +1,6 @@
 # The two commands a fresh Debian 12 machine needs: `make run` and `make test`.
 # Everything else is a convenience around CMake presets (CMakePresets.json).
-.PHONY: all deps build run test asan-test bench format clean
+.PHONY: all deps build run test asan-test fuzz bench format clean
 
 JOBS ?= $(shell nproc)
 
@@ -25,6 +25,19 @@ asan-test: deps
 	@cmake --preset asan >/dev/null
 	@cmake --build --preset asan -j $(JOBS)
 	ctest --preset asan -j $(JOBS)
+
+# Coverage-guided fuzzing (libFuzzer, clang 14, ASan + UBSan) of every parser and byte-stream
+# consumer, FUZZ_SECONDS (default 60) per target, in build/fuzz (fuzz/README.md). The same
+# targets replay their seed corpus inside `make test`.
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	@fuzz/deps.sh
+	@cmake -S . -B build/fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DCMAKE_CXX_COMPILER=clang++-14 -DCMAKE_CXX_FLAGS=-fsanitize=fuzzer-no-link \
+	  -DSOCKIT_SANITIZE=address,undefined -DSOCKIT_FUZZ=ON -DSOCKIT_BUILD_TESTS=OFF \
+	  -DSOCKIT_BUILD_EXAMPLES=OFF -DSOCKIT_BUILD_BENCH=OFF >/dev/null
+	@nice cmake --build build/fuzz -j $(JOBS)
+	FUZZ_SECONDS=$(FUZZ_SECONDS) fuzz/run.sh
 
 # The whole benchmark suite: every serve model vs asio and libuv, resolve vs getent, scan vs
 # nmap, the load generator cross-checked with iperf3 and Python; rewrites the suite section of
