@@ -135,6 +135,9 @@ void add_serve_command(CLI::App& app, ServeOptions& o) {
   cmd->add_flag("-u,--udp", o.udp, "Serve UDP datagrams (print or echo)");
   cmd->add_option("-j,--threads", o.threads,
                   "Reactor loops or pool workers (default: one loop per core; pool: 4 per core)");
+  cmd->add_flag("--pin", o.pin,
+                "Reactor: pin loop i to CPU i and keep each connection on the CPU that took its "
+                "handshake (SO_INCOMING_CPU)");
   cmd->add_option("--max-conns", o.max_conns,
                   "Clients served at once; more are accepted and closed (default: reactor "
                   "10000, thread/pool 1000, fork 256)");
@@ -170,6 +173,7 @@ int run_serve(const ServeOptions& o) {
   options.handler = *handler;
   options.transport = o.udp ? serve::Transport::Datagram : serve::Transport::Stream;
   options.threads = o.threads;
+  options.pin_loops = o.pin;
   options.max_conns = o.max_conns;
   options.idle_timeout = seconds_to_ms(o.idle_timeout);
   options.grace = seconds_to_ms(o.grace);
@@ -187,7 +191,8 @@ int run_serve(const ServeOptions& o) {
   if (opts.transport == serve::Transport::Datagram)
     how = "udp";
   else if (opts.model == serve::Model::Reactor || opts.model == serve::Model::Pool)
-    how += ", " + std::to_string(opts.threads) + (opts.threads == 1 ? " thread" : " threads");
+    how += ", " + std::to_string(opts.threads) + (opts.threads == 1 ? " thread" : " threads") +
+           (opts.pin_loops ? " pinned" : "");
   report("listening on " + (*server)->local().to_string() + " (" + how + ", " +
          std::string(serve::to_string(opts.handler)) + ")");
 

@@ -20,6 +20,7 @@ struct ServeOptions {
   bool json = false;
   bool verbose = false;
   bool dual_stack = false;
+  bool pin = false;
   unsigned threads = 0;
   std::size_t max_conns = 0;
   double idle_timeout = 0;

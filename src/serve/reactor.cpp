@@ -1,5 +1,6 @@
 // The reactor model: one EventLoop per thread, each with its own SO_REUSEPORT listener
-// (a Unix listener is shared), serving many clients without blocking.
+// (a Unix listener is shared), serving many clients without blocking. With pin_loops, each
+// loop is pinned to a CPU and its listener set to SO_INCOMING_CPU for that CPU.
 //
 // Costs, after ../shared/PERFORMANCE.md: one read into a per-loop 64 KiB buffer and one
 // write straight back from it per echoed message — no copy, no allocation, no epoll_ctl.
@@ -34,14 +35,21 @@ constexpr int kAcceptsPerEvent = 64;
 
 class Reactor {
  public:
-  Reactor(EngineContext& ctx, int listener, ChatRoom* room, bool shared_listener)
+  // cpu: the CPU to run on, or -1 to let the scheduler choose.
+  Reactor(EngineContext& ctx, int listener, ChatRoom* room, bool shared_listener, int cpu)
       : ctx_(ctx),
         listener_(listener),
         room_(room),
         shared_listener_(shared_listener),
+        cpu_(cpu),
         buffer_(new char[kReadBuffer]) {}
 
   Result<void> run() {
+    if (cpu_ >= 0) {
+      if (int err = sys::pin_this_thread(cpu_); err != 0) {
+        return Error::from_errno(err, "pin loop to CPU " + std::to_string(cpu_));
+      }
+    }
     auto loop = EventLoop::create();
     if (!loop) return std::move(loop).error();
     loop_ = std::move(*loop);
@@ -248,6 +256,7 @@ class Reactor {
   int listener_;
   ChatRoom* room_;
   bool shared_listener_;
+  int cpu_;
   std::unique_ptr<char[]> buffer_;  // this loop's read buffer, shared by its connections
   UniqueFd spare_;
   std::vector<std::unique_ptr<Conn>> conns_;  // indexed by descriptor
@@ -268,21 +277,31 @@ Result<void> run_reactor(EngineContext& ctx) {
   const unsigned loops = std::max(1u, ctx.options.threads);
   const bool share = ctx.local.is_unix();
 
+  // Pinned: loop i runs on the i-th usable CPU, and its listener takes the connections whose
+  // handshake that CPU processed.
+  std::vector<int> cpus;
+  if (ctx.options.pin_loops) cpus = sys::usable_cpus();
+  auto cpu_of = [&](unsigned i) { return cpus.empty() ? -1 : cpus[i % cpus.size()]; };
+
   // Loop 0 uses the listener Server::create made; the others open their own on the same
   // port (SO_REUSEPORT spreads connections across them), or share a Unix listener.
   std::vector<UniqueFd> extra;
   std::vector<std::unique_ptr<Reactor>> reactors;
-  reactors.push_back(std::make_unique<Reactor>(ctx, ctx.listener, chat, share && loops > 1));
-  for (unsigned i = 1; i < loops; ++i) {
+  for (unsigned i = 0; i < loops; ++i) {
     int fd = ctx.listener;
-    if (!share) {
+    if (i > 0 && !share) {
       auto l = TcpListener::bind(
           ctx.local, {.reuse_port = true, .v6only = ctx.options.v6only, .nonblocking = true});
       if (!l) return std::move(l).error();
       extra.push_back(l->release());
       fd = extra.back().get();
     }
-    reactors.push_back(std::make_unique<Reactor>(ctx, fd, chat, share));
+    if (const int cpu = cpu_of(i); cpu >= 0 && !share) {
+      if (sys::setsockopt(fd, SOL_SOCKET, SO_INCOMING_CPU, &cpu, sizeof cpu) != 0) {
+        return Error::from_errno("steer connections to CPU " + std::to_string(cpu));
+      }
+    }
+    reactors.push_back(std::make_unique<Reactor>(ctx, fd, chat, share && loops > 1, cpu_of(i)));
   }
 
   std::vector<Result<void>> results(loops);

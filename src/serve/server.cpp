@@ -166,6 +166,12 @@ Result<std::unique_ptr<Server>> Server::create(const ServerOptions& options, Ser
     if (!o.listen.is_ip()) return Error(ParseErrc::unsupported, "UDP on " + where);
     if (o.handler == Handler::Chat) return Error(ParseErrc::unsupported, "chat over UDP");
   }
+  if (o.pin_loops && (o.model != Model::Reactor || o.transport != Transport::Stream)) {
+    return Error(ParseErrc::unsupported,
+                 "pinning loops to CPUs with the " + std::string(to_string(o.model)) +
+                     (o.transport == Transport::Datagram ? " model over UDP" : " model") +
+                     " (needs the reactor over TCP or Unix)");
+  }
   const auto cores = std::max(1u, std::thread::hardware_concurrency());
   if (o.threads == 0) o.threads = o.model == Model::Pool ? 4 * cores : cores;
   sys::raise_open_file_limit();

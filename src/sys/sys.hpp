@@ -19,6 +19,7 @@
 
 #include <atomic>
 #include <cstddef>
+#include <vector>
 
 namespace sockit::sys {
 
@@ -92,5 +93,11 @@ int set_nonblocking(int fd, bool on) noexcept;
 // Raises the soft RLIMIT_NOFILE to the hard limit (servers and scanners need many
 // descriptors) and returns the soft limit now in force.
 std::size_t raise_open_file_limit() noexcept;
+
+// The CPUs this process may run on (sched_getaffinity), in ascending order; never empty
+// (falls back to CPU 0 if the kernel won't say).
+std::vector<int> usable_cpus();
+// Pins the calling thread to `cpu`. Returns 0, or the errno of pthread_setaffinity_np.
+int pin_this_thread(int cpu) noexcept;
 
 }  // namespace sockit::sys

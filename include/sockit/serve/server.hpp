@@ -46,8 +46,14 @@ struct ServerOptions {
   Model model = Model::Reactor;
   Handler handler = Handler::Print;
   Transport transport = Transport::Stream;
-  unsigned threads = 0;       // reactor loops / pool workers; 0 = one per core (pool: 4 per core)
-  std::size_t max_conns = 0;  // simultaneous clients; 0 = the model's default
+  unsigned threads = 0;  // reactor loops / pool workers; 0 = one per core (pool: 4 per core)
+  // Reactor over TCP: run loop i on the i-th usable CPU (wrapping round), and have the kernel
+  // hand each new connection to the loop on the CPU that took its handshake
+  // (SO_INCOMING_CPU), so a connection's packets, wake-ups and handler all stay on one
+  // CPU. With the network card's queues (or loopback clients) spread over the CPUs, this is
+  // what makes -j N scale instead of bouncing every message between cores.
+  bool pin_loops = false;
+  std::size_t max_conns = 0;                  // simultaneous clients; 0 = the model's default
   std::chrono::milliseconds idle_timeout{0};  // close clients silent this long; 0 = never
   std::chrono::milliseconds grace{2000};      // after stop(): time to finish queued output
   std::chrono::milliseconds flush_after{50};  // print a partial line after this much quiet
