@@ -135,7 +135,8 @@ void add_bench_command(CLI::App& app, BenchCommandOptions& o) {
       app.add_subcommand("bench", "Load an echo server and measure throughput and latency");
   cmd->add_option("host", o.host, "Server host");
   cmd->add_option("port", o.port, "Server port");
-  cmd->add_option("--unix", o.unix_path, "Server Unix socket: a path, or @name");
+  cmd->add_option("--unix", o.unix_path, "Server Unix socket: a path, or @name")
+      ->check(check_unix_option);
   cmd->add_option("-m,--mode", o.mode, "pingpong, bulk or connect")
       ->check(CLI::IsMember({"pingpong", "bulk", "connect"}))
       ->capture_default_str();
@@ -146,6 +147,9 @@ void add_bench_command(CLI::App& app, BenchCommandOptions& o) {
   cmd->add_option("-j,--threads", o.threads, "Threads, one event loop each")
       ->check(CLI::Range(1, 64))
       ->capture_default_str();
+  cmd->add_flag("--pin", o.pin,
+                "Pin thread i to CPU i (pairs with sockit serve --pin: each connection stays on "
+                "one CPU)");
   cmd->add_option("-s,--size", o.size, "Message size in bytes")
       ->check(CLI::Range(1, 16 << 20))
       ->capture_default_str();
@@ -188,6 +192,7 @@ int run_bench(const BenchCommandOptions& o) {
   options.datagram = o.udp;
   options.connections = o.connections;
   options.threads = o.threads;
+  options.pin_threads = o.pin;
   options.message_size = o.size;
   options.duration = seconds_to_ms(o.duration);
   options.count = o.count;

@@ -24,6 +24,7 @@ struct BenchCommandOptions {
   double rate = 0;
   double timeout = 5;
   bool json = false;
+  bool pin = false;
   std::string histogram_file;
 };
 

@@ -407,11 +407,22 @@ Result<LoadResult> run_load(const LoadOptions& o,
     workers.push_back(std::make_unique<Worker>(shared, first, n, t == 0, &on_progress));
     first += n;
   }
+  std::vector<int> cpus;
+  if (o.pin_threads) cpus = sys::usable_cpus();
+  // Pins thread t (before it opens its connections) when asked, then runs its worker.
+  auto run_worker = [&](unsigned t) -> Result<void> {
+    if (!cpus.empty()) {
+      const int cpu = cpus[t % cpus.size()];
+      if (int err = sys::pin_this_thread(cpu); err != 0)
+        return Error::from_errno(err, "pin load thread to CPU " + std::to_string(cpu));
+    }
+    return workers[t]->run();
+  };
   std::vector<Result<void>> ran(threads);
   std::vector<std::thread> pool;
   for (unsigned t = 1; t < threads; ++t)
-    pool.emplace_back([&, t] { ran[t] = workers[t]->run(); });
-  ran[0] = workers[0]->run();
+    pool.emplace_back([&, t] { ran[t] = run_worker(t); });
+  ran[0] = run_worker(0);
   shared.stop.store(true);
   for (auto& t : pool)
     t.join();

@@ -54,6 +54,16 @@ TEST(BenchCli, PingPongAgainstEveryConcurrentModel) {
   }
 }
 
+TEST(BenchCli, PinnedLoadAgainstAPinnedServer) {
+  // The CPU-local layout of docs/BENCHMARKS.md: load thread i and server loop i on CPU i.
+  auto server = ServeProcess::start({"-H", "echo", "-j", "2", "--pin", "127.0.0.1:0"});
+  auto r =
+      bench({"127.0.0.1", port_of(*server), "-c", "20", "-j", "2", "--pin", "-d", "0.5", "--json"});
+  EXPECT_TRUE(clean_run(r));
+  EXPECT_EQ(json_number(r.out, "connections"), 20) << r.out;
+  EXPECT_TRUE(server->stops_cleanly());
+}
+
 TEST(BenchCli, CountStopsAtExactlyThatManyMessages) {
   auto server = ServeProcess::start({"-H", "echo", "127.0.0.1:0"});
   auto r = bench({"127.0.0.1", port_of(*server), "-n", "1000", "--json"});

@@ -34,6 +34,10 @@ struct LoadOptions {
   bool datagram = false;
   unsigned connections = 1;
   unsigned threads = 1;
+  // Run thread i on the i-th usable CPU (wrapping round). Its connections then start on that
+  // CPU, which a server pinning its loops with SO_INCOMING_CPU (sockit serve --pin) uses to
+  // keep each connection on one CPU at both ends.
+  bool pin_threads = false;
   std::size_t message_size = 64;
   std::chrono::milliseconds duration{5000};
   std::uint64_t count = 0;  // 0: no limit but the duration
