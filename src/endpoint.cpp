@@ -145,6 +145,10 @@ Result<Endpoint> Endpoint::from_sockaddr(const sockaddr* addr, socklen_t len) {
       e.len_ = sizeof(sockaddr_in6);
       return e;
     case AF_UNIX:
+      // The storage is a little larger than a sockaddr_un (the union's padding): a longer
+      // `len` made an abstract name run past sun_path into it, and size() then handed
+      // bind/connect a length the kernel refuses (found by fuzz/endpoint_fuzz.cpp).
+      if (len > sizeof(sockaddr_un)) break;
       // A path the kernel returns may or may not count its NUL; normalise to counting it,
       // so equal names compare equal however they were obtained. A path filling all of
       // sun_path has no room for the NUL (Linux allows it): keep it at sizeof(sockaddr_un).
