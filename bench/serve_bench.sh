@@ -12,12 +12,13 @@
 # servers alternate A B C C B A..., 5 times each (1 with --quick), and the tables give
 # medians with min–max, and the median of the ratios of each adjacent pair of runs (which
 # cancels slow drifts in what else the machine is doing).
-# The -j 2 vs -j 1 comparison pins nothing: the server may use both cores and shares them
-# with the load generator. Server CPU time per message is read by echo_load from
+# The -j comparison runs -j 1 in that layout, and -j 2 servers (sockit and asio, each with
+# and without --pin) against two load generators, one pinned to each CPU with half the
+# connections: the layout where a connection can stay on one CPU at both ends. Server CPU time per message is read by echo_load from
 # /proc/PID/task/*/schedstat over the measured window. System calls per message come from
 # perf's syscall tracepoints (no slowdown), and from `strace -c -f` if strace is installed.
 #
-# Full mode takes about 9 minutes, --quick about 1.5. Every load is bounded in time; servers
+# Full mode takes about 12 minutes, --quick about 1.5. Every load is bounded in time; servers
 # listen on 127.0.0.1 port 0 and are killed on exit, however the script ends.
 set -euo pipefail
 
@@ -98,14 +99,14 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# start_server CPUS KIND JOBS MODE: starts it, sets server_pid and port.
+# start_server CPUS KIND JOBS MODE [--pin]: starts it, sets server_pid and port.
 start_server() {
-  local cpus=$1 kind=$2 jobs=$3 mode=$4
+  local cpus=$1 kind=$2 jobs=$3 mode=$4 pin=${5:-}
   local -a cmd
   case "$kind" in
-    sockit) cmd=("$sockit" serve -H "$mode" -m reactor -j "$jobs" 127.0.0.1:0) ;;
+    sockit) cmd=("$sockit" serve -H "$mode" -m reactor -j "$jobs" $pin 127.0.0.1:0) ;;
     asio)
-      cmd=("$asio" -j "$jobs" 127.0.0.1:0)
+      cmd=("$asio" -j "$jobs" $pin 127.0.0.1:0)
       [[ "$mode" == discard ]] && cmd+=(--discard)
       ;;
     uring)
@@ -143,6 +144,35 @@ run_load() {
 }
 
 kv() { tr ' ' '\n' <<<"$1" | sed -n "s/^$2=//p"; }
+
+# run_split_load CONNS ARGS...: two echo_loads at once, on CPU 0 and CPU 1, CONNS/2
+# connections each; prints one key=value line for both: messages/s summed, the server's
+# CPU per message over both (each load reads the server's CPU over its own window, which
+# is the same window), the larger p99.
+run_split_load() {
+  local conns=$1 half=$(($1 / 2)) a b
+  shift
+  "${prio[@]}" taskset -c 0 "$load" --port "$port" --server-pid "$server_pid" -c "$half" "$@" \
+    >"$work/load0" &
+  local first=$!
+  b=$("${prio[@]}" taskset -c 1 "$load" --port "$port" --server-pid "$server_pid" \
+    -c $((conns - half)) "$@")
+  wait "$first"
+  a=$(cat "$work/load0")
+  awk -v a="$a" -v b="$b" '
+    function parse(line, into,   n, i, pair, f) {
+      n = split(line, pair, " ")
+      for (i = 1; i <= n; i++) { split(pair[i], f, "="); into[f[1]] = f[2] }
+    }
+    BEGIN {
+      parse(a, x); parse(b, y)
+      m = x["msgs_per_s"] + y["msgs_per_s"]
+      cpu = (x["server_cpu_us_per_msg"] * x["msgs_per_s"] + y["server_cpu_us_per_msg"] * y["msgs_per_s"]) / 2
+      printf "msgs_per_s=%.0f server_cpu_us_per_msg=%.3f p99_us=%s server_cpu_pct=%.1f client_cpu_pct=%.1f\n",
+        m, (m > 0 ? cpu / m : 0), (x["p99_us"] > y["p99_us"] ? x["p99_us"] : y["p99_us"]),
+        (x["server_cpu_pct"] + y["server_cpu_pct"]) / 2, x["client_cpu_pct"] + y["client_cpu_pct"]
+    }'
+}
 
 # record CASE SERVER LINE: keeps the metrics of one run.
 record() {
@@ -209,22 +239,35 @@ for spec in "${cases[@]}"; do
   done
 done
 
-# --- -j 2 vs -j 1 (sockit), unpinned ----------------------------------------------------
+# --- -j 2 vs -j 1, and steering connections to CPUs ---------------------------------------
 
-jcases=("j_c100|-c 100 -s 64" "j_c1000|-c 1000 -s 64")
+# config: "label|server kind|jobs|--pin or empty|split load (1) or one load on CPU 1 (0)"
+jconfigs=(
+  "j1|sockit|1||0"
+  "j2|sockit|2||1"
+  "j2pin|sockit|2|--pin|1"
+  "asio_j2|asio|2||1"
+  "asio_j2pin|asio|2|--pin|1"
+)
+jcases=("j_c100|100" "j_c1000|1000")
 ((quick)) && jcases=("${jcases[@]:0:1}")
 for spec in "${jcases[@]}"; do
-  IFS='|' read -r name args <<<"$spec"
+  IFS='|' read -r name conns <<<"$spec"
   for rep in $(seq "$reps"); do
-    order="1 2"
-    ((rep % 2 == 0)) && order="2 1"
-    for jobs in $order; do
-      start_server 0,1 sockit "$jobs" echo
-      # shellcheck disable=SC2086
-      line=$(run_load 0,1 $args -d "$secs" -w "$warm")
+    order=("${jconfigs[@]}")
+    ((rep % 2 == 0)) && mapfile -t order < <(printf '%s\n' "${jconfigs[@]}" | tac)
+    for config in "${order[@]}"; do
+      IFS='|' read -r label kind jobs pin split <<<"$config"
+      if ((split)); then
+        start_server 0,1 "$kind" "$jobs" echo "$pin"
+        line=$(run_split_load "$conns" -s 64 -d "$secs" -w "$warm")
+      else
+        start_server 0 "$kind" "$jobs" echo
+        line=$(run_load 1 -c "$conns" -s 64 -d "$secs" -w "$warm")
+      fi
       stop_server
-      record "$name" "j$jobs" "$line"
-      echo "  $name sockit -j $jobs #$rep: $line" >&2
+      record "$name" "$label" "$line"
+      echo "  $name $label #$rep: $line" >&2
     done
   done
 done
@@ -377,18 +420,34 @@ for spec in "${cases[@]}"; do
 done
 
 echo
-echo "### sockit -j 2 vs -j 1 (server and load generator unpinned on the 2 cores)"
+echo "### -j 2 vs -j 1, and connections steered to CPUs (--pin)"
 echo
-echo "| case | -j 1 msgs/s | -j 2 msgs/s | j2/j1 | -j 1 CPU µs/msg | -j 2 CPU µs/msg | CPU % server / load, j1; j2 |"
-echo "|---|---:|---:|---:|---:|---:|---:|"
+echo "-j 1: server on CPU 0, one load generator on CPU 1 (the layout above). -j 2: the server"
+echo "on both CPUs, two load generators, one pinned to each CPU with half the connections."
+echo "--pin: loop i pinned to CPU i, its listener set to SO_INCOMING_CPU i (asio_echo --pin"
+echo "does the same with asio's socket options). Ratios against sockit -j 1 and asio -j 2."
+echo
+echo "| case | server | msgs/s | vs sockit -j 1 | vs asio -j 2 | CPU µs/msg | CPU % server (of one core) |"
+echo "|---|---|---:|---:|---:|---:|---:|"
+jlabel() {
+  case "$1" in
+    j1) echo "sockit -j 1" ;;
+    j2) echo "sockit -j 2" ;;
+    j2pin) echo "sockit -j 2 --pin" ;;
+    asio_j2) echo "asio -j 2" ;;
+    asio_j2pin) echo "asio -j 2 --pin" ;;
+  esac
+}
 for spec in "${jcases[@]}"; do
   IFS='|' read -r name _ <<<"$spec"
-  one=$work/$name.j1 two=$work/$name.j2
-  echo "| $(label "$name") | $(cell "$one.msgs_per_s" 0) | $(cell "$two.msgs_per_s" 0) |" \
-    "$(paired "$two.msgs_per_s" "$one.msgs_per_s") |" \
-    "$(cell "$one.server_cpu_us_per_msg" 2) | $(cell "$two.server_cpu_us_per_msg" 2) |" \
-    "$(fmt "$(median "$one.server_cpu_pct")" 0) / $(fmt "$(median "$one.client_cpu_pct")" 0);" \
-    "$(fmt "$(median "$two.server_cpu_pct")" 0) / $(fmt "$(median "$two.client_cpu_pct")" 0) |"
+  for config in "${jconfigs[@]}"; do
+    IFS='|' read -r label _ <<<"$config"
+    f=$work/$name.$label
+    echo "| $(label "$name") | $(jlabel "$label") | $(cell "$f.msgs_per_s" 0) |" \
+      "$(paired "$f.msgs_per_s" "$work/$name.j1.msgs_per_s") |" \
+      "$(paired "$f.msgs_per_s" "$work/$name.asio_j2.msgs_per_s") |" \
+      "$(cell "$f.server_cpu_us_per_msg" 2) | $(fmt "$(median "$f.server_cpu_pct")" 0) |"
+  done
 done
 
 if ((have_perf || have_strace)); then

@@ -1,7 +1,7 @@
 // asio_echo: the classic asio asynchronous echo server, as the peer `sockit serve -H echo -m
 // reactor` is measured against (bench/serve_bench.sh, docs/BENCHMARKS.md).
 //
-//   asio_echo [-j THREADS] [-b BUFFER_BYTES] [--discard] [ADDR:]PORT
+//   asio_echo [-j THREADS] [-b BUFFER_BYTES] [--discard] [--pin] [ADDR:]PORT
 //
 // The shape is asio's own example (examples/cpp11/echo/async_tcp_echo_server.cpp): a session
 // kept alive by shared_from_this() in its handlers, async_read_some into the session's buffer,
@@ -17,8 +17,16 @@
 //   threads would add locking and handlers hopping between threads. Each io_context gets
 //   concurrency hint 1, asio's documented setting for a context only one thread runs.
 //
+// --pin does what `sockit serve --pin` does, with asio's own socket options and the thread's
+// native handle: context i runs on CPU i and its acceptor takes the connections whose
+// handshake CPU i processed (SO_INCOMING_CPU). Not in asio's examples; it is here so the
+// benchmark can tell the technique from the framework.
+//
 // --discard reads and drops (a discard server, for the one-way bulk case). Prints
 // "asio_echo: listening on ADDR:PORT (...)" on stderr; SIGINT or SIGTERM stops it.
+#include <pthread.h>
+#include <sched.h>
+
 #include <asio.hpp>
 #include <cstdio>
 #include <cstdlib>
@@ -36,7 +44,18 @@ struct Options {
   unsigned threads = 1;
   std::size_t buffer = 64 * 1024;
   bool discard = false;
+  bool pin = false;
 };
+
+void pin_to_cpu(std::thread::native_handle_type thread, unsigned cpu) {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(cpu, &set);
+  if (pthread_setaffinity_np(thread, sizeof set, &set) != 0) {
+    std::fprintf(stderr, "asio_echo: cannot pin a thread to CPU %u\n", cpu);
+    std::exit(1);
+  }
+}
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
@@ -76,13 +95,18 @@ class Session : public std::enable_shared_from_this<Session> {
 class Server {
  public:
   // reuse_port: every acceptor of a multi-context server sets SO_REUSEPORT on the same port.
-  Server(asio::io_context& io, const tcp::endpoint& endpoint, bool reuse_port,
+  // incoming_cpu: with --pin, the CPU whose connections this acceptor takes (else -1).
+  Server(asio::io_context& io, const tcp::endpoint& endpoint, bool reuse_port, int incoming_cpu,
          const Options& options)
       : acceptor_(io), options_(options) {
     acceptor_.open(endpoint.protocol());
     acceptor_.set_option(tcp::acceptor::reuse_address(true));
     if (reuse_port) {
       acceptor_.set_option(asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>(true));
+    }
+    if (incoming_cpu >= 0) {
+      acceptor_.set_option(
+          asio::detail::socket_option::integer<SOL_SOCKET, SO_INCOMING_CPU>(incoming_cpu));
     }
     acceptor_.bind(endpoint);
     acceptor_.listen();
@@ -106,7 +130,7 @@ class Server {
 [[noreturn]] void usage(const char* why) {
   std::fprintf(stderr,
                "asio_echo: %s\nusage: asio_echo [-j THREADS] [-b BUFFER_BYTES] [--discard] "
-               "[ADDR:]PORT\n",
+               "[--pin] [ADDR:]PORT\n",
                why);
   std::exit(2);
 }
@@ -126,6 +150,8 @@ Options parse(int argc, char** argv) {
       o.buffer = value();
     } else if (arg == "--discard") {
       o.discard = true;
+    } else if (arg == "--pin") {
+      o.pin = true;
     } else if (!arg.empty() && arg[0] != '-' && where.empty()) {
       where = arg;
     } else {
@@ -134,6 +160,7 @@ Options parse(int argc, char** argv) {
   }
   if (where.empty()) usage("need [ADDR:]PORT");
   if (o.threads < 1 || o.threads > 64) usage("-j must be 1..64");
+  if (o.pin && o.threads > std::thread::hardware_concurrency()) usage("--pin: -j above the CPUs");
   if (o.buffer < 1 || o.buffer > (16u << 20)) usage("-b must be 1..16777216");
   auto colon = where.rfind(':');
   std::string host = colon == std::string::npos ? "0.0.0.0" : where.substr(0, colon);
@@ -157,7 +184,9 @@ int main(int argc, char** argv) {
     const bool reuse_port = options.threads > 1;
     for (unsigned i = 0; i < options.threads; ++i) {
       contexts.push_back(std::make_unique<asio::io_context>(1));
-      servers.push_back(std::make_unique<Server>(*contexts.back(), endpoint, reuse_port, options));
+      const int cpu = options.pin ? static_cast<int>(i) : -1;
+      servers.push_back(
+          std::make_unique<Server>(*contexts.back(), endpoint, reuse_port, cpu, options));
       endpoint = servers.front()->local();  // port 0: the others join the port the first got
     }
 
@@ -167,14 +196,17 @@ int main(int argc, char** argv) {
         io->stop();
     });
 
-    std::fprintf(stderr, "asio_echo: listening on %s:%u (%u io_context%s, %zu-byte buffer, %s)\n",
+    std::fprintf(stderr, "asio_echo: listening on %s:%u (%u io_context%s%s, %zu-byte buffer, %s)\n",
                  endpoint.address().to_string().c_str(), endpoint.port(), options.threads,
-                 options.threads == 1 ? "" : "s", options.buffer,
+                 options.threads == 1 ? "" : "s", options.pin ? " pinned" : "", options.buffer,
                  options.discard ? "discard" : "echo");
 
     std::vector<std::thread> threads;
-    for (unsigned i = 1; i < options.threads; ++i)
+    for (unsigned i = 1; i < options.threads; ++i) {
       threads.emplace_back([&, i] { contexts[i]->run(); });
+      if (options.pin) pin_to_cpu(threads.back().native_handle(), i);
+    }
+    if (options.pin) pin_to_cpu(pthread_self(), 0);
     contexts.front()->run();
     for (auto& t : threads)
       t.join();
