@@ -40,11 +40,10 @@ struct Shared {
 
 class Worker {
  public:
-  Worker(Shared& shared, unsigned first_conn, unsigned conns, bool reporter,
+  Worker(Shared& shared, unsigned conns, bool reporter,
          const std::function<void(const LoadProgress&)>* progress)
       : s_(shared),
         o_(shared.o),
-        first_conn_(first_conn),
         reporter_(reporter),
         progress_(progress),
         buffer_(new char[std::max(kReadBuffer, o_.message_size + kSeqBytes)]) {
@@ -362,7 +361,6 @@ class Worker {
 
   Shared& s_;
   const LoadOptions& o_;
-  unsigned first_conn_;
   bool reporter_;
   const std::function<void(const LoadProgress&)>* progress_;
   std::unique_ptr<char[]> buffer_;
@@ -401,11 +399,9 @@ Result<LoadResult> run_load(const LoadOptions& o,
 
   const unsigned threads = std::max(1u, std::min(o.threads, o.connections));
   std::vector<std::unique_ptr<Worker>> workers;
-  unsigned first = 0;
   for (unsigned t = 0; t < threads; ++t) {
     unsigned n = o.connections / threads + (t < o.connections % threads ? 1 : 0);
-    workers.push_back(std::make_unique<Worker>(shared, first, n, t == 0, &on_progress));
-    first += n;
+    workers.push_back(std::make_unique<Worker>(shared, n, t == 0, &on_progress));
   }
   std::vector<int> cpus;
   if (o.pin_threads) cpus = sys::usable_cpus();

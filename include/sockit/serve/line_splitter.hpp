@@ -16,7 +16,9 @@ class LineSplitter {
  public:
   static constexpr std::size_t kDefaultMaxPiece = 1024;
 
-  explicit LineSplitter(std::size_t max_piece = kDefaultMaxPiece) : max_piece_(max_piece) {}
+  // A max_piece of 0 is taken as 1: pieces must hold at least a byte, or feed() never ends.
+  explicit LineSplitter(std::size_t max_piece = kDefaultMaxPiece)
+      : max_piece_(max_piece == 0 ? 1 : max_piece) {}
 
   template <typename Emit>
   void feed(std::string_view data, Emit&& emit) {
