@@ -13,13 +13,14 @@
 #            A B C, C B A... per case, medians and min–max over the repetitions.
 #   resolve  bench/resolve_bench.sh: `sockit resolve` vs `getent ahosts`, names from a
 #            bind-mounted hosts file in a private network namespace (no DNS traffic).
-#   scan     bench/scan_bench.sh (sockit scan vs nmap, its own namespaces and build).
+#   scan     bench/scan_bench.sh (sockit scan vs nmap -sT, with nmap -sS and masscan for
+#            reference; its own namespaces and build).
 #   check    the load generator against independent ones: iperf3 for bulk throughput, and
 #            bench/pyclient.py (Python asyncio) for ping-pong at 1 and 10 connections.
 #
-# --quick: one repetition of short runs and scan_bench --quick --reps 1, about 2 minutes; it
+# --quick: one repetition of short runs and scan_bench --quick --reps 1, about 4 minutes; it
 # writes its report to build/suite/report/ and leaves docs/ alone (--out docs to override).
-# The full run (3 repetitions) takes about 12 minutes and writes docs/. Needs root (network
+# The full run (3 repetitions) takes about 17 minutes and writes docs/. Needs root (network
 # namespaces, RLIMIT_NOFILE, nice); installs missing Debian packages with apt-get. Every load is
 # bounded in time; 127.0.0.1 only; every server is killed on exit, however the script ends.
 set -euo pipefail
@@ -405,10 +406,12 @@ done | sed 's/ nan/ NaN/g' >"$work/serve.dat"
 scan_chart=0
 : >"$work/scan.dat"
 if [[ -s "$work/scan.md" ]]; then
-  # rows "| 1. 127.0.0.1 -p- | 0.50 (..) | 1.20 (..) | ..." -> label, sockit s, nmap s
+  # rows of the first table only, "| 1. 127.0.0.1 -p- | 0.50 (..) | 1.20 (..) | ..." -> label,
+  # sockit s, nmap -sT s (the per-scanner table after it has rows that start the same way)
   awk -F'|' '/^\| [0-9]\. / && $3 ~ /[0-9]/ && !seen[$2]++ {
-      l=$2; gsub(/^ +| +$/, "", l); gsub(/,.*/, "", l); split($3, a, " "); split($4, b, " ");
-      printf "\"%s\" %s %s\n", l, a[1], b[1] }' "$work/scan.md" >"$work/scan.dat"
+      n++; l=$2; gsub(/^ +| +$/, "", l); gsub(/,.*/, "", l); split($3, a, " "); split($4, b, " ");
+      printf "\"%s\" %s %s\n", l, a[1], b[1] }
+    /^$/ && n {exit}' "$work/scan.md" >"$work/scan.dat"
   [[ -s "$work/scan.dat" ]] && scan_chart=1
 fi
 # a scan chart from an earlier run must not pass for this one's (docs/ keeps the committed one)
@@ -494,7 +497,7 @@ cpu_model=$(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)
   cat "$work/resolve.md"
   echo
   if ((scan)); then
-    echo "### Scan: sockit scan vs nmap"
+    echo "### Scan: sockit scan vs nmap -sT (nmap -sS and masscan for reference)"
     echo
     ((scan_chart)) && echo "![scan time vs nmap](bench_scan.svg)" && echo
     echo "\`$scan_cmd\` (its own namespaces and Release tree; see the Scan section for the cases):"
