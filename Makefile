@@ -57,13 +57,15 @@ format:
 clean:
 	rm -rf build
 
-# sockit serve vs asio's echo server (bench/serve_bench.sh; ~6 min, QUICK=1 for ~1 min).
+# sockit serve vs asio's echo server and the io_uring yardstick, -j 1 and -j 2 with and
+# without --pin (bench/serve_bench.sh; ~12 min, QUICK=1 for ~1.5 min).
 .PHONY: bench-serve
 bench-serve: deps
 	bench/serve_bench.sh $(if $(QUICK),--quick)
 
-# sockit scan vs nmap -sT -T4: loopback -p-, a 20 ms / 1 % loss path -p-, a /24 x 1024 ports,
-# all in private network namespaces (bench/scan_bench.sh; root; ~4 min, QUICK=1 for 1–2 min).
+# sockit scan vs nmap -sT -T4 (and -sS, and masscan where it works): loopback -p-, a 20 ms /
+# 1 % loss path -p-, a /24 x 1024 ports, all in private network namespaces
+# (bench/scan_bench.sh; root; ~10 min, QUICK=1 for ~4 min).
 .PHONY: bench-scan
 bench-scan: deps
 	bench/scan_bench.sh $(if $(QUICK),--quick)
