@@ -10,7 +10,9 @@
 #            4 KiB at 100, bulk one way (discard handler), connection rate, server CPU per
 #            message (/proc/PID/task/*/schedstat), and VmRSS with 10,000 idle connections.
 #            Load: `sockit bench --json` on CPU 1, server on CPU 0; servers interleaved
-#            A B C, C B A... per case, medians and min–max over the repetitions.
+#            A B C, C B A... per case, medians and min–max over the repetitions. Then both
+#            cores: reactor -j 2 and asio -j 2, each with and without --pin, against
+#            `sockit bench -j 2 --pin` at 100 and 1000 connections.
 #   resolve  bench/resolve_bench.sh: `sockit resolve` vs `getent ahosts`, names from a
 #            bind-mounted hosts file in a private network namespace (no DNS traffic).
 #   scan     bench/scan_bench.sh (sockit scan vs nmap -sT, with nmap -sS and masscan for
@@ -20,7 +22,7 @@
 #
 # --quick: one repetition of short runs and scan_bench --quick --reps 1, about 4 minutes; it
 # writes its report to build/suite/report/ and leaves docs/ alone (--out docs to override).
-# The full run (3 repetitions) takes about 17 minutes and writes docs/. Needs root (network
+# The full run (3 repetitions) takes about 20 minutes and writes docs/. Needs root (network
 # namespaces, RLIMIT_NOFILE, nice); installs missing Debian packages with apt-get. Every load is
 # bounded in time; 127.0.0.1 only; every server is killed on exit, however the script ends.
 set -euo pipefail
@@ -32,7 +34,7 @@ while (($#)); do
     --no-build) build=0 ;;
     --no-scan) scan=0 ;;
     --out) out=$2; shift ;;
-    -h | --help) sed -n '2,26p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,27p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown argument '$1'" >&2; exit 2 ;;
   esac
   shift
@@ -116,6 +118,10 @@ server_cmd() {
     fork) echo "$sockit serve -H $h -m fork 127.0.0.1:0" ;;
     iterative) echo "$sockit serve -H $h -m iterative 127.0.0.1:0" ;;
     asio) echo "$asio -j 1 127.0.0.1:0$([[ $h == discard ]] && echo ' --discard')" ;;
+    reactor_j2) echo "$sockit serve -H $h -m reactor -j 2 --max-conns 20000 127.0.0.1:0" ;;
+    reactor_j2pin) echo "$sockit serve -H $h -m reactor -j 2 --pin --max-conns 20000 127.0.0.1:0" ;;
+    asio_j2) echo "$asio -j 2 127.0.0.1:0" ;;
+    asio_j2pin) echo "$asio -j 2 --pin 127.0.0.1:0" ;;
     libuv) echo "$libuv 127.0.0.1:0$([[ $h == discard ]] && echo ' --discard')" ;;
   esac
 }
@@ -177,11 +183,15 @@ server_rss_kib() {
 
 jget() { python3 -c "import json,sys; o=json.loads(sys.stdin.read() or '{}'); print(o.get('$2', ''))" <<<"$1"; }
 
-# one_run CASE SERVER: server on CPU 0, `sockit bench` on CPU 1, the server's CPU sampled over
-# the measured window; records msgs/s, MB/s, p99, CPU µs per message, errors.
+# one_run CASE SERVER: server on CPU 0, `sockit bench` on CPU 1 (the *_j2 cases: both on both
+# CPUs, bench -j 2 --pin), the server's CPU sampled over the measured window; records msgs/s,
+# MB/s, p99, CPU µs per message, errors.
 one_run() {
-  local c=$1 s=$2 handler=echo args json c0 c1 d=$secs w=$warm
+  local c=$1 s=$2 handler=echo args json c0 c1 d=$secs w=$warm srv_cpus=0 load_cpus=1 jobs="-j 1"
   case "$c" in
+    *_j2) srv_cpus=0,1 load_cpus=0,1 jobs="-j 2 --pin" ;;&
+    ping64_c100_j2) args="-c 100 -s 64" ;;
+    ping64_c1000_j2) args="-c 1000 -s 64" ;;
     ping64_c1) args="-c 1 -s 64" ;;
     ping64_c10) args="-c 10 -s 64" ;;
     ping64_c100) args="-c 100 -s 64" ;;
@@ -191,11 +201,11 @@ one_run() {
     connect_c10) args="-m connect -c 10 -s 64" ;;
     idle) args="-c $idle -s 64 --rate 10 --timeout 20" w=$((quick ? 2 : 5)) d=1 ;;
   esac
-  start_server 0 "$s" "$handler"
+  start_server "$srv_cpus" "$s" "$handler"
   local base_rss
   base_rss=$(server_rss_kib)
   # shellcheck disable=SC2086
-  timeout 120 "${prio[@]}" taskset -c 1 "$sockit" bench 127.0.0.1 "$port" $args -j 1 \
+  timeout 120 "${prio[@]}" taskset -c "$load_cpus" "$sockit" bench 127.0.0.1 "$port" $args $jobs \
     -d "$d" --warmup "$w" --json >"$work/bench.json" 2>"$work/bench.err" &
   local bpid=$!
   bg_pids=$bpid
@@ -246,9 +256,12 @@ servers_for() {
     bulk_c1) echo "reactor thread pool fork iterative asio libuv" ;;
     connect_c10) echo "reactor thread pool fork asio libuv" ;;
     idle) echo "reactor asio libuv" ;;
+    *_j2) echo "${j2_servers[*]}" ;;
   esac
 }
-cases=(ping64_c1 ping64_c10 ping64_c100 ping64_c1000 ping4k_c100 bulk_c1 connect_c10 idle)
+j2_servers=(reactor_j2pin reactor_j2 asio_j2 asio_j2pin)
+cases=(ping64_c1 ping64_c10 ping64_c100 ping64_c1000 ping4k_c100 bulk_c1 connect_c10 idle
+  ping64_c100_j2 ping64_c1000_j2)
 
 log "$(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg), reps=$reps, ${secs}s after ${warm}s warmup"
 for c in "${cases[@]}"; do
@@ -362,18 +375,24 @@ all_servers=(reactor thread pool fork iterative asio libuv)
 label() {
   case "$1" in
     reactor | thread | pool | fork | iterative) echo "sockit $1" ;;
+    reactor_j2) echo "sockit reactor -j 2" ;;
+    reactor_j2pin) echo "sockit reactor -j 2 --pin" ;;
+    asio_j2) echo "asio -j 2" ;;
+    asio_j2pin) echo "asio -j 2 --pin" ;;
     *) echo "$1" ;;
   esac
 }
-table() { # TITLE-ROW METRIC-SUFFIX DECIMALS CASES...
+table() { # METRIC-SUFFIX DECIMALS CASES... (rows: the servers in $rows, default all_servers)
   local metric=$1 dec=$2 c s
+  local -a servers=("${all_servers[@]}")
+  [[ -n "${rows:-}" ]] && read -ra servers <<<"$rows"
   shift 2
   printf '| server |'
   for c in "$@"; do printf ' %s |' "$(case_label "$c")"; done
   printf '\n|---|'
   for c in "$@"; do printf -- '---:|'; done
   echo
-  for s in "${all_servers[@]}"; do
+  for s in "${servers[@]}"; do
     printf '| %s |' "$(label "$s")"
     for c in "$@"; do printf ' %s |' "$(cell "$work/$c.$s.$metric" "$dec")"; done
     echo
@@ -389,6 +408,8 @@ case_label() {
     bulk_c1) echo "bulk, 1 conn" ;;
     connect_c10) echo "connect, 10" ;;
     idle) echo "idle $idle" ;;
+    ping64_c100_j2) echo "64 B, 100, both cores" ;;
+    ping64_c1000_j2) echo "64 B, 1000, both cores" ;;
   esac
 }
 pingc=(ping64_c1 ping64_c10 ping64_c100 ping64_c1000 ping4k_c100)
@@ -436,7 +457,7 @@ cpu_model=$(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)
   echo "- Run: $started, $reps repetition(s) per case of ${secs} s measured after ${warm} s warmup, $((elapsed / 60)) min in all."
   echo
   echo '```sh'
-  echo "make bench                  # = bench/run.sh: everything, ~12 min, rewrites this section and docs/bench_*.svg"
+  echo "make bench                  # = bench/run.sh: everything, ~20 min, rewrites this section and docs/bench_*.svg"
   echo "bench/run.sh --quick        # smoke run, ~2 min, report in build/suite/report/"
   echo "# per run (server on CPU 0, load on CPU 1, both nice -n -10):"
   echo "taskset -c 0 build/suite/app/sockit serve -H echo -m MODEL 127.0.0.1:0     # or asio_echo -j 1 / libuv_echo"
@@ -463,6 +484,16 @@ cpu_model=$(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)
   echo "p99 round-trip latency, µs (median of the runs' p99):"
   echo
   table p99 0 "${pingc[@]}"
+  echo
+  echo "Both cores: the server with two loops (\`-j 2\`), \`sockit bench -j 2 --pin\` (load thread i on"
+  echo "CPU i) sharing the two CPUs with it. \`--pin\` pins server loop i to CPU i and sets"
+  echo "SO_INCOMING_CPU on its listener, so each connection stays on the CPU it was opened from;"
+  echo "\`asio_echo --pin\` does the same with asio's socket options (not in asio's examples)."
+  echo "Messages/s, then server CPU µs per message:"
+  echo
+  rows="${j2_servers[*]}" table msgs 0 ping64_c100_j2 ping64_c1000_j2
+  echo
+  rows="${j2_servers[*]}" table cpu 2 ping64_c100_j2 ping64_c1000_j2
   echo
   echo "Bulk one way (\`sockit bench -m bulk -s 65536\`, 1 connection, \`-H discard\` / \`--discard\`):"
   echo
