@@ -45,11 +45,19 @@ class Reactor {
         buffer_(new char[kReadBuffer]) {}
 
   Result<void> run() {
-    if (cpu_ >= 0) {
-      if (int err = sys::pin_this_thread(cpu_); err != 0) {
-        return Error::from_errno(err, "pin loop to CPU " + std::to_string(cpu_));
-      }
-    }
+    if (cpu_ < 0) return serve();
+    // Loop 0 runs on the caller's thread: give it back the CPUs it had.
+    cpu_set_t before;
+    const bool saved = sys::this_thread_cpus(before) == 0;
+    if (int err = sys::pin_this_thread(cpu_); err != 0)
+      return Error::from_errno(err, "pin loop to CPU " + std::to_string(cpu_));
+    auto served = serve();
+    if (saved) sys::set_this_thread_cpus(before);
+    return served;
+  }
+
+ private:
+  Result<void> serve() {
     auto loop = EventLoop::create();
     if (!loop) return std::move(loop).error();
     loop_ = std::move(*loop);
@@ -68,7 +76,6 @@ class Reactor {
     return ran;
   }
 
- private:
   struct Conn {
     Conn(EngineContext& ctx, UniqueFd f, Client client, ChatRoom* room)
         : fd(std::move(f)), session(ctx, std::move(client), fd.get(), room) {}

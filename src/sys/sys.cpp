@@ -200,7 +200,16 @@ int pin_this_thread(int cpu) noexcept {
   cpu_set_t set;
   CPU_ZERO(&set);
   CPU_SET(cpu, &set);
-  return ::pthread_setaffinity_np(::pthread_self(), sizeof set, &set);
+  return set_this_thread_cpus(set);
+}
+
+int this_thread_cpus(cpu_set_t& mask) noexcept {
+  CPU_ZERO(&mask);
+  return ::pthread_getaffinity_np(::pthread_self(), sizeof mask, &mask);
+}
+
+int set_this_thread_cpus(const cpu_set_t& mask) noexcept {
+  return ::pthread_setaffinity_np(::pthread_self(), sizeof mask, &mask);
 }
 
 }  // namespace sockit::sys

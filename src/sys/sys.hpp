@@ -12,6 +12,7 @@
 #pragma once
 
 #include <poll.h>
+#include <sched.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/types.h>
@@ -99,5 +100,8 @@ std::size_t raise_open_file_limit() noexcept;
 std::vector<int> usable_cpus();
 // Pins the calling thread to `cpu`. Returns 0, or the errno of pthread_setaffinity_np.
 int pin_this_thread(int cpu) noexcept;
+// The calling thread's CPU mask, and setting it back (to undo pin_this_thread). 0 or errno.
+int this_thread_cpus(cpu_set_t& mask) noexcept;
+int set_this_thread_cpus(const cpu_set_t& mask) noexcept;
 
 }  // namespace sockit::sys
