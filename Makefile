@@ -31,7 +31,7 @@ asan-test: deps
 # targets replay their seed corpus inside `make test`.
 FUZZ_SECONDS ?= 60
 fuzz: deps
-	@fuzz/deps.sh
+	@scripts/deps.sh clang-14 libclang-rt-14-dev   # libFuzzer, ASan, UBSan
 	@cmake -S . -B build/fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 	  -DCMAKE_CXX_COMPILER=clang++-14 -DCMAKE_CXX_FLAGS=-fsanitize=fuzzer-no-link \
 	  -DSOCKIT_SANITIZE=address,undefined -DSOCKIT_FUZZ=ON -DSOCKIT_BUILD_TESTS=OFF \

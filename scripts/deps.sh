@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the Debian packages sockit needs to build and test, and nothing else.
+# Installs the Debian packages sockit needs to build and test, and nothing else; or, given
+# package names, just those (scripts/deps.sh clang-14 libclang-rt-14-dev for make fuzz).
 # Idempotent: asks dpkg first, and runs `apt-get update` only when something is missing.
 set -euo pipefail
 
@@ -15,6 +16,9 @@ packages=(
   python3                                        # listeners in the scan namespace test
   hostname procps
 )
+
+# With arguments, installs those packages instead (make fuzz: clang and its runtimes).
+(($#)) && packages=("$@")
 
 missing=()
 for p in "${packages[@]}"; do
