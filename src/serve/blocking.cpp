@@ -133,25 +133,22 @@ class WorkQueue {
     }
     ready_.notify_one();
   }
-  // False once closed.
+  // False once closed and empty.
   bool pop(AcceptedClient& out) {
     std::unique_lock lock(mutex_);
     ready_.wait(lock, [this] { return closed_ || !queue_.empty(); });
-    if (closed_) return false;
+    if (queue_.empty()) return false;
     out = std::move(queue_.front());
     queue_.pop_front();
     return true;
   }
-  // Ends the queue: workers finish, and the clients still waiting are handed back.
-  std::deque<AcceptedClient> close() {
-    std::deque<AcceptedClient> waiting;
+  // Ends the queue: workers take what is left, then finish.
+  void close() {
     {
       std::lock_guard lock(mutex_);
       closed_ = true;
-      waiting.swap(queue_);
     }
     ready_.notify_all();
-    return waiting;
   }
 
  private:
@@ -229,12 +226,9 @@ Result<void> run_blocking(EngineContext& ctx) {
       reject_client(ctx, UniqueFd(), client.peer, "cannot start a thread");
     }
   }
-  // Stopping: sessions see the stop descriptor and finish; wait for them. Clients still in
-  // the pool's queue were never served: they are turned away, not reported as served.
-  for (AcceptedClient& c : queue.close()) {
-    reject_client(ctx, std::move(c.fd), c.peer, "server stopping");
-    ctx.counters.active.fetch_sub(1, std::memory_order_relaxed);
-  }
+  // Stopping: sessions see the stop descriptor and finish; wait for them. Pool workers turn
+  // away the clients still queued (they see the stop before serving each one).
+  queue.close();
   for (auto& t : pool)
     t.join();
   threads.wait_all();
