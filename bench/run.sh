@@ -50,17 +50,8 @@ fi
 mkdir -p "$out"
 
 # --- packages and build ---------------------------------------------------------------------
-need=(gnuplot-nox libuv1-dev libasio-dev iperf3 python3 util-linux iproute2 taskset)
-missing=()
-for p in "${need[@]}"; do
-  [[ "$p" == taskset ]] && continue
-  [[ $(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true) == "install ok installed" ]] || missing+=("$p")
-done
-if ((${#missing[@]})); then
-  echo "run.sh: installing ${missing[*]}" >&2
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+# (taskset comes with util-linux)
+"$root/scripts/deps.sh" gnuplot-nox libuv1-dev libasio-dev iperf3 python3 util-linux iproute2
 if ((build)); then
   log=$(mktemp /tmp/suite_build.XXXXXX)
   if ! { cmake -S "$root" -B "$bdir" -G Ninja -DCMAKE_BUILD_TYPE=Release \
@@ -309,35 +300,34 @@ done
 # ping-pong: Python asyncio client vs sockit bench, both against the reactor; the Python client
 # is far slower, so sockit bench is also run at the rate Python reached (--rate), and the
 # server's CPU per message compared at that same load.
-for conns in 1 10; do
-  start_server 0 reactor echo
-  timeout 60 "${prio[@]}" taskset -c 1 python3 "$root/bench/pyclient.py" 127.0.0.1 "$port" \
-    -c "$conns" -d "$xsecs" --warmup 0.3 >"$work/py.json" &
+# measured SECS OUT NAME CMD...: runs CMD (a client writing one JSON object to OUT) on CPU 1
+# against the current server, and records its msgs/s and the server's CPU µs per message over
+# SECS, sampled after its 0.3 s warmup, as $work/x.NAME.msgs and .cpu.
+measured() {
+  local secs=$1 json=$2 name=$3 c0 c1 m
+  shift 3
+  timeout 60 "${prio[@]}" taskset -c 1 "$@" >"$json" &
   bg_pids=$!
   sleep 0.3
   c0=$(server_cpu_ns)
-  sleep "$xsecs"
+  sleep "$secs"
   c1=$(server_cpu_ns)
   wait "$bg_pids" || true
   bg_pids=""
-  pyrate=$(jget "$(cat "$work/py.json")" msgs_per_s)
-  echo "$pyrate" >"$work/x.py$conns.msgs"
-  awk -v a="$c0" -v b="$c1" -v m="$pyrate" -v d="$xsecs" 'BEGIN {printf "%.3f\n", (b-a)/1e3/(m*d)}' >"$work/x.py$conns.cpu"
+  m=$(jget "$(cat "$json")" msgs_per_s)
+  echo "$m" >"$work/x.$name.msgs"
+  awk -v a="$c0" -v b="$c1" -v m="$m" -v d="$secs" 'BEGIN {printf "%.3f\n", (b-a)/1e3/(m*d)}' >"$work/x.$name.cpu"
+}
+for conns in 1 10; do
+  start_server 0 reactor echo
+  measured "$xsecs" "$work/py.json" "py$conns" python3 "$root/bench/pyclient.py" 127.0.0.1 "$port" \
+    -c "$conns" -d "$xsecs" --warmup 0.3
+  pyrate=$(cat "$work/x.py$conns.msgs")
   for mode in open rated; do
     extra=()
     [[ $mode == rated ]] && extra=(--rate "$(printf '%.0f' "$pyrate")")
-    timeout 60 "${prio[@]}" taskset -c 1 "$sockit" bench 127.0.0.1 "$port" -c "$conns" -s 64 \
-      -d "$xsecs" --warmup 0.3 --json "${extra[@]}" >"$work/bench.json" &
-    bg_pids=$!
-    sleep 0.3
-    c0=$(server_cpu_ns)
-    sleep "$xsecs"
-    c1=$(server_cpu_ns)
-    wait "$bg_pids" || true
-    bg_pids=""
-    m=$(jget "$(cat "$work/bench.json")" msgs_per_s)
-    echo "$m" >"$work/x.sb$conns$mode.msgs"
-    awk -v a="$c0" -v b="$c1" -v m="$m" -v d="$xsecs" 'BEGIN {printf "%.3f\n", (b-a)/1e3/(m*d)}' >"$work/x.sb$conns$mode.cpu"
+    measured "$xsecs" "$work/bench.json" "sb$conns$mode" "$sockit" bench 127.0.0.1 "$port" \
+      -c "$conns" -s 64 -d "$xsecs" --warmup 0.3 --json "${extra[@]}"
   done
   stop_server
 done

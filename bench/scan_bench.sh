@@ -89,23 +89,8 @@ if [[ "${SCAN_BENCH_IN_NETNS:-}" != 1 ]]; then
     echo "scan_bench.sh: needs root (network namespaces, iptables, NFQUEUE)" >&2
     exit 1
   }
-  # package:command-or-file that shows it is there
-  need=(nmap:/usr/bin/nmap masscan:/usr/bin/masscan iptables:/usr/sbin/iptables iputils-ping:/usr/bin/ping
-    time:/usr/bin/time python3:python3 iproute2:/usr/bin/ip util-linux:/usr/bin/unshare
-    libnetfilter-queue-dev:/usr/include/libnetfilter_queue/libnetfilter_queue.h
-    pkg-config:/usr/bin/pkg-config)
-  missing=()
-  for n in "${need[@]}"; do
-    pkg=${n%%:*} what=${n#*:}
-    if [[ "$what" == /* ]]; then [[ -e "$what" ]] || missing+=("$pkg"); else
-      command -v "$what" >/dev/null || missing+=("$pkg")
-    fi
-  done
-  if ((${#missing[@]})); then
-    echo "scan_bench.sh: installing ${missing[*]}" >&2
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-  fi
+  "$root/scripts/deps.sh" nmap masscan iptables iputils-ping time python3 iproute2 util-linux \
+    libnetfilter-queue-dev pkg-config
   if ((build)); then
     # A Release tree of its own, tests and examples off: a test being edited elsewhere
     # must not stop the benchmark.
