@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -183,27 +184,24 @@ int run_scan(const ScanCommandOptions& o) {
   options.banner = o.banner;
   options.keep_closed = show.closed;
   options.seed = o.seed;
+  options.stop_signals = {SIGINT, SIGTERM};
 
   const bool progress = ::isatty(2) && std::getenv("NO_COLOR") == nullptr;
-  const auto started = std::chrono::steady_clock::now();
-  auto reports = scan::scan(targets, options,
+  const std::uint64_t host_total = targets.size();
+  scan::TargetVector source(std::move(targets));
+  ScanWriter writer(format, show, progress && ::isatty(1));
+  auto summary = scan::scan(source, options, writer,
                             progress ? std::function<void(const scan::ScanProgress&)>(draw_progress)
                                      : std::function<void(const scan::ScanProgress&)>());
   if (progress) write_fully(2, "\r\033[K");
-  if (!reports) return report(reports.error()), exit_code_for(reports.error());
-  const double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-
-  std::string out;
-  for (std::size_t i = 0; i < reports->size(); ++i) {
-    if (format == ScanFormat::Text && i > 0) out += '\n';
-    out += format_host((*reports)[i], format, show);
+  writer.flush();
+  if (!summary) return report(summary.error()), exit_code_for(summary.error());
+  writer.summary(*summary, host_total);
+  if (summary->interrupted) {
+    report("interrupted: " + std::to_string(summary->hosts) + " of " + std::to_string(host_total) +
+           " hosts scanned");
+    return kInterrupted;
   }
-  if (format != ScanFormat::Json && !reports->empty()) {
-    if (format == ScanFormat::Text) out += '\n';
-    out += format_summary(reports->size(), options.ports.size(), seconds, format);
-  }
-  write_out(out);
 
   if (unresolved == 0) return kOk;
   return unresolved == specs.size() && specs.size() == 1 ? last_failure : kPartial;

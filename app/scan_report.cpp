@@ -1,8 +1,10 @@
 #include "scan_report.hpp"
 
+#include <algorithm>
 #include <cstdio>
 
 #include "json_writer.hpp"
+#include "output.hpp"
 #include "sockit/scan/port_spec.hpp"
 #include "text_escape.hpp"
 
@@ -23,23 +25,28 @@ bool shown(const scan::PortResult& p, const ScanShow& show) {
   return false;
 }
 
-std::string host_title(const scan::HostReport& h) {
-  std::string address = h.target.address.to_string();
-  if (h.target.name == address) return address;
-  return h.target.name + " (" + address + ")";
+std::string_view service_or_unknown(std::uint16_t port) {
+  std::string_view service = scan::service_name(port);
+  return service.empty() ? "unknown" : service;
 }
 
-std::string text(const scan::HostReport& h, const ScanShow& show) {
-  std::string out = "sockit scan report for " + host_title(h) + "\n";
+std::string host_title(const scan::Target& t) {
+  std::string address = t.address.to_string();
+  if (t.name == address || t.name.empty()) return address;
+  return t.name + " (" + address + ")";
+}
+
+std::string text(const scan::HostResult& h, const std::vector<scan::PortResult>& ports,
+                 const ScanShow& show) {
+  std::string out = "sockit scan report for " + host_title(h.target) + "\n";
   std::string rows;
-  for (const auto& p : h.ports) {
+  for (const auto& p : ports) {
     if (!shown(p, show)) continue;
     char row[64];
     std::snprintf(row, sizeof row, "%-9s %-9s ", (std::to_string(p.port) + "/tcp").c_str(),
                   std::string(to_string(p.state)).c_str());
     rows += row;
-    std::string_view service = scan::service_name(p.port);
-    rows += service.empty() ? "unknown" : service;
+    rows += service_or_unknown(p.port);
     if (!p.banner.empty()) {
       rows += "  ";
       append_escaped(rows, p.banner);
@@ -57,43 +64,52 @@ std::string text(const scan::HostReport& h, const ScanShow& show) {
   if (!show.filtered) add(h.filtered, "filtered");
   if (!hidden.empty()) out += "Not shown: " + hidden + "\n";
   if (h.open == 0 && rows.empty()) out += "No open ports\n";
+  if (!h.complete) {
+    out += "Interrupted: " + std::to_string(h.open + h.closed + h.filtered) + " of " +
+           std::to_string(h.ports) + " ports scanned\n";
+  }
   return out;
 }
 
-std::string json(const scan::HostReport& h, const ScanShow& show) {
-  std::string out;
-  const std::string address = h.target.address.to_string();
-  for (const auto& p : h.ports) {
-    if (!shown(p, show)) continue;
-    JsonWriter j;
-    j.begin_object().field("type", "port").field("host", h.target.name).field("address", address);
-    j.field("port", std::int64_t{p.port}).field("state", to_string(p.state));
-    j.field("service", scan::service_name(p.port));
-    if (p.state == PortState::Filtered) {
-      j.key("rtt_ms").null();
-    } else {
-      j.field("rtt_ms", p.rtt_us / 1000.0);
-    }
-    if (!p.banner.empty()) j.key("banner").bytes(p.banner);
-    j.end_object();
-    out += j.str() + "\n";
+std::string json_port(const scan::Target& t, const scan::PortResult& p) {
+  JsonWriter j;
+  j.begin_object()
+      .field("type", "port")
+      .field("host", t.name)
+      .field("address", t.address.to_string());
+  j.field("port", std::int64_t{p.port}).field("state", to_string(p.state));
+  j.field("service", scan::service_name(p.port));
+  if (p.state == PortState::Filtered) {
+    j.key("rtt_ms").null();
+  } else {
+    j.field("rtt_ms", p.rtt_us / 1000.0);
   }
-  JsonWriter s;
-  s.begin_object().field("type", "host").field("host", h.target.name).field("address", address);
-  s.field("open", std::int64_t{h.open}).field("closed", std::int64_t{h.closed});
-  s.field("filtered", std::int64_t{h.filtered});
-  s.field("ports", std::int64_t{h.open + h.closed + h.filtered}).end_object();
-  return out + s.str() + "\n";
+  if (!p.banner.empty()) j.key("banner").bytes(p.banner);
+  j.end_object();
+  return j.str() + "\n";
 }
 
-std::string grep(const scan::HostReport& h, const ScanShow& show) {
+std::string json_host(const scan::HostResult& h) {
+  JsonWriter s;
+  s.begin_object().field("type", "host").field("host", h.target.name);
+  s.field("address", h.target.address.to_string());
+  s.field("open", std::int64_t{h.open}).field("closed", std::int64_t{h.closed});
+  s.field("filtered", std::int64_t{h.filtered});
+  s.field("ports", std::int64_t{h.open + h.closed + h.filtered});
+  if (!h.complete) s.field("complete", false);
+  s.end_object();
+  return s.str() + "\n";
+}
+
+std::string grep(const scan::HostResult& h, const std::vector<scan::PortResult>& ports,
+                 const ScanShow& show) {
   // nmap -oG: Host: ADDR (NAME)<TAB>Ports: PORT/STATE/tcp//SERVICE///, ...<TAB>Ignored State:
   // closed (N)
   const std::string address = h.target.address.to_string();
   std::string name = h.target.name == address ? "" : h.target.name;
   std::string out = "Host: " + address + " (" + name + ")\tPorts: ";
   bool first = true;
-  for (const auto& p : h.ports) {
+  for (const auto& p : ports) {
     if (!shown(p, show)) continue;
     if (!first) out += ", ";
     first = false;
@@ -102,31 +118,63 @@ std::string grep(const scan::HostReport& h, const ScanShow& show) {
   }
   if (!show.closed && h.closed > 0)
     out += "\tIgnored State: closed (" + std::to_string(h.closed) + ")";
+  if (!h.complete) out += "\tStatus: Interrupted";
   return out + "\n";
 }
 
 }  // namespace
 
-std::string format_host(const scan::HostReport& host, ScanFormat format, const ScanShow& show) {
-  switch (format) {
-    case ScanFormat::Text:
-      return text(host, show);
-    case ScanFormat::Json:
-      return json(host, show);
-    case ScanFormat::Grep:
-      return grep(host, show);
+void ScanWriter::port(std::uint64_t host, const scan::Target& target,
+                      const scan::PortResult& result) {
+  if (format_ == ScanFormat::Json) {
+    if (shown(result, show_)) out_ += json_port(target, result);
+    return;
   }
-  return {};
+  if (shown(result, show_)) held_[host].push_back(result);
 }
 
-std::string format_summary(std::size_t hosts, std::size_t ports, double seconds,
-                           ScanFormat format) {
-  char buf[160];
-  if (format == ScanFormat::Json) return {};
-  std::snprintf(buf, sizeof buf, "%sScanned %zu host%s, %zu port%s each, in %.2f s\n",
-                format == ScanFormat::Grep ? "# " : "", hosts, hosts == 1 ? "" : "s", ports,
-                ports == 1 ? "" : "s", seconds);
-  return buf;
+void ScanWriter::host(const scan::HostResult& host) {
+  std::vector<scan::PortResult> ports;
+  if (auto it = held_.find(host.index); it != held_.end()) {
+    ports = std::move(it->second);
+    held_.erase(it);
+  }
+  std::sort(ports.begin(), ports.end(),
+            [](const scan::PortResult& a, const scan::PortResult& b) { return a.port < b.port; });
+  switch (format_) {
+    case ScanFormat::Text:
+      if (hosts_written_ > 0) out_ += '\n';
+      out_ += text(host, ports, show_);
+      break;
+    case ScanFormat::Json:
+      out_ += json_host(host);
+      break;
+    case ScanFormat::Grep:
+      out_ += grep(host, ports, show_);
+      break;
+  }
+  ++hosts_written_;
+}
+
+void ScanWriter::flush() {
+  if (out_.empty()) return;
+  if (clear_progress_) write_fully(2, "\r\033[K");
+  write_out(out_);
+  out_.clear();
+}
+
+void ScanWriter::summary(const scan::ScanSummary& s, std::uint64_t hosts_total) {
+  if (format_ == ScanFormat::Json || hosts_total == 0) return;
+  const double seconds = std::chrono::duration<double>(s.elapsed).count();
+  char buf[200];
+  if (format_ == ScanFormat::Text) out_ += '\n';
+  const auto hosts = static_cast<unsigned long long>(s.interrupted ? s.hosts : hosts_total);
+  std::snprintf(buf, sizeof buf, "%sScanned %llu host%s, %llu port%s each, in %.2f s%s\n",
+                format_ == ScanFormat::Grep ? "# " : "", hosts, hosts == 1 ? "" : "s",
+                static_cast<unsigned long long>(s.ports), s.ports == 1 ? "" : "s", seconds,
+                s.interrupted ? " (interrupted)" : "");
+  out_ += buf;
+  flush();
 }
 
 }  // namespace sockit::cli

@@ -1,24 +1,27 @@
-// ProbeWindow: how many connect() probes one scan worker keeps in flight. Internal to the
-// scanner; one per worker thread, no locking.
+// ProbeWindow: how many probes the scheduler keeps "young" — sent, unanswered, and not yet
+// older than the answer horizon (the time by which the hosts that do answer have answered).
+// Internal to the scanner; one per scheduler, no locking.
 //
-// Two limits, and the smaller one applies:
-// - the window, moved by loss: every answer widens it by one, and only a high recent loss
-//   rate (congestion, not the random loss of a lossy path, which retries cover) halves it;
-// - the cap, what the path needs (BBR's rule): twice the completion rate times how long a
-//   probe stays in flight — the hosts' smallest round trip if answered, the wait if not.
-//   More in flight buys nothing on a fast target (loopback, a LAN): answers queue up behind
-//   each other in the loop, each then looks slow, and thousands of live sockets make every
-//   connect() dearer — with 2048 in flight per thread instead of 32, a loopback -p- took
-//   ~50 % more CPU (bench/scan_bench.sh). The cap starts small, so the first round trips are
-//   measured before the scanner's own backlog can inflate them.
-// Both stay within [1, max_in_flight], the descriptors the worker may use.
+// Silence is not congestion. A probe older than the horizon leaves the window (it goes on
+// waiting for its timeout as a timer entry only), so dead hosts and firewalled ports cost
+// no window at all; the window moves only on what answering hosts show:
+// - every answer widens it by one (slow start);
+// - it halves only on evidence of loss from hosts that answer: a retry that gets an answer
+//   means the try before it was lost. A high share of such answers is congestion; the odd
+//   one (random loss on the path) is what retries are for and changes nothing.
+// Beside the window, a cap of what the path needs (BBR's rule): twice the completion rate
+// times how long a probe stays young — the hosts' smallest round trip if answered, the
+// horizon if not. More young probes buy nothing on a fast target (loopback, a LAN): the
+// answers queue in the scanner, each then looks slow, and thousands of live sockets make
+// every connect() dearer (bench/scan_bench.sh). The cap starts small, so the first round
+// trips are measured before the scanner's own backlog can inflate them.
+// Both stay within [1, max_in_flight].
 #pragma once
 
 #include <array>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
-#include <vector>
 
 namespace sockit::scan {
 
@@ -29,28 +32,31 @@ class ProbeWindow {
 
   static constexpr unsigned kMinWindow = 32;
   static constexpr unsigned kInitialWindow = 512;
-  static constexpr unsigned kLossWindow = 256;     // recent probes the loss rate is taken over
-  static constexpr double kCongestionLoss = 0.30;  // more lost than this: congestion
+  static constexpr unsigned kLossWindow = 256;     // recent answers the loss rate is taken over
+  static constexpr double kCongestionLoss = 0.20;  // more retried answers than this: congestion
   static constexpr double kCapGain = 2.0;
   static constexpr auto kRateInterval = std::chrono::milliseconds(10);
   static constexpr std::size_t kRateSlots = 10;  // the rate is the best of the last 100 ms
 
-  // `hosts`: how many hosts the scan has; `initial_wait`: the shortest probe timeout.
-  ProbeWindow(std::size_t hosts, unsigned max_in_flight, Micros initial_wait);
+  // `horizon`: the answer horizon before any round trip is known.
+  ProbeWindow(unsigned max_in_flight, Micros horizon);
 
-  // Probes (not counting open ports reading a banner) that may be in flight now.
+  // Young probes that may be in flight now.
   unsigned limit() const noexcept;
-  // Descriptors the worker may hold at once, banners included.
   unsigned max_in_flight() const noexcept { return max_in_flight_; }
   double window() const noexcept { return window_; }
   unsigned cap() const noexcept { return cap_; }
 
-  // An unambiguous round trip to `host` (an answer to a first try: Karn's rule).
-  void sample(std::uint32_t host, Micros rtt);
-  // A probe was answered (open or closed) at `now`.
-  void answered(Clock::time_point now);
-  // A probe got no answer after waiting `waited`.
-  void lost(Clock::time_point now, Micros waited);
+  // The base round trip is the mean of the smallest RTT of each host being scanned: a
+  // probe spends at least its host's smallest RTT in flight, and probes are spread over
+  // the hosts. The scheduler reports each host's minimum as it changes and when it leaves.
+  void host_min_rtt(Micros old_min, Micros new_min);  // old_min 0: the host's first sample
+  void host_left(Micros min);
+
+  // A probe was answered at `now`; `retry`: it was a retry, so an earlier try was lost.
+  void answered(Clock::time_point now, bool retry);
+  // A young probe passed the horizon `horizon` unanswered (it still waits for its timeout).
+  void aged(Clock::time_point now, Micros horizon);
   // Out of descriptors with `in_flight` open: use a few fewer from now on.
   void out_of_descriptors(unsigned in_flight);
   // Out of local ports (TIME_WAIT): halve the window.
@@ -58,21 +64,22 @@ class ProbeWindow {
 
  private:
   void completed(Clock::time_point now);
-  void note(bool lost);
 
   unsigned max_in_flight_;
   double window_;
   unsigned cap_;
-  double wait_us_;                         // how long unanswered probes waited, smoothed
-  std::vector<std::uint32_t> min_rtt_us_;  // per host, 0: no sample yet
-  std::uint64_t min_rtt_sum_ = 0;          // of min_rtt_us_
-  std::uint32_t hosts_sampled_ = 0;        // hosts with a min_rtt_us_
+  double horizon_us_;  // how long unanswered probes stay young, smoothed
+  std::uint64_t min_rtt_sum_ = 0;
+  std::uint32_t hosts_sampled_ = 0;
+  double base_rtt_us_ = 0;  // the last mean, kept when no host is left to sample
   Clock::time_point interval_start_{};
   std::uint64_t interval_done_ = 0;
   std::array<double, kRateSlots> rate_slots_{};
   std::size_t rate_slot_ = 0;
-  unsigned recent_ = 0;
-  unsigned recent_lost_ = 0;
+  unsigned recent_answers_ = 0;  // fading counts over about kLossWindow answers
+  unsigned recent_retried_ = 0;
+  unsigned recent_done_ = 0;  // and over about kLossWindow completions
+  unsigned recent_aged_ = 0;
 };
 
 }  // namespace sockit::scan

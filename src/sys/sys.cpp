@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
+#include <sys/eventfd.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -210,6 +211,16 @@ int this_thread_cpus(cpu_set_t& mask) noexcept {
 
 int set_this_thread_cpus(const cpu_set_t& mask) noexcept {
   return ::pthread_setaffinity_np(::pthread_self(), sizeof mask, &mask);
+}
+
+int eventfd(unsigned initial, int flags) noexcept {
+  return retry(Call::eventfd, [&] { return ::eventfd(initial, flags); });
+}
+int sendmmsg(int fd, mmsghdr* messages, unsigned count, int flags) noexcept {
+  return retry(Call::sendmmsg, [&] { return ::sendmmsg(fd, messages, count, flags); });
+}
+int recvmmsg(int fd, mmsghdr* messages, unsigned count, int flags) noexcept {
+  return retry(Call::recvmmsg, [&] { return ::recvmmsg(fd, messages, count, flags, nullptr); });
 }
 
 }  // namespace sockit::sys

@@ -49,6 +49,9 @@ enum class Call {
   close,
   read,
   write,
+  eventfd,
+  sendmmsg,
+  recvmmsg,
   count_
 };
 
@@ -90,6 +93,11 @@ int close(int fd) noexcept;
 ssize_t read(int fd, void* buf, size_t len) noexcept;
 ssize_t write(int fd, const void* buf, size_t len) noexcept;
 int set_nonblocking(int fd, bool on) noexcept;
+// eventfd with the flags given (callers pass EFD_CLOEXEC | EFD_NONBLOCK).
+int eventfd(unsigned initial, int flags) noexcept;
+// sendmmsg/recvmmsg: EINTR retried (before anything was transferred, as the kernel reports).
+int sendmmsg(int fd, mmsghdr* messages, unsigned count, int flags) noexcept;
+int recvmmsg(int fd, mmsghdr* messages, unsigned count, int flags) noexcept;
 
 // Raises the soft RLIMIT_NOFILE to the hard limit (servers and scanners need many
 // descriptors) and returns the soft limit now in force.

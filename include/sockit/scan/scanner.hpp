@@ -1,30 +1,34 @@
-// scan(): a connect() port scanner on the event loop — many probes in flight, per-host
-// adaptive timeouts, retries only for probes that got no answer.
+// scan(): a port scanner on one probe scheduler with pluggable engines — connect() (no
+// privilege) or raw TCP SYN (CAP_NET_RAW) — streaming each result as it is found.
 //
-//   auto targets = scan::expand_target("localhost", {}).value();
-//   auto report = scan::scan(targets, {.ports = scan::parse_ports("1-1024").value()});
+//   auto targets = scan::TargetVector(scan::expand_target("localhost", {}).value());
+//   MySink sink;   // ScanSink: port() for each result, host() for each finished host
+//   auto summary = scan::scan(targets, {.ports = scan::parse_ports("1-1024").value()}, sink);
 //
 // How it decides:
-//   open      the connection was made (a connection to itself — Linux's loopback
+//   open      connected, or a SYN-ACK (a connection to itself — Linux's loopback
 //             self-connect on an ephemeral port — is recognised and counts as closed)
-//   closed    refused (RST)
+//   closed    refused, or a RST
 //   filtered  no answer after every try, or an ICMP unreachable
-// Timeouts: each host has an RTT estimator (RFC 6298) fed by first-try answers; a probe
-// waits max(min_timeout, srtt + 4·rttvar), doubling per retry. Loss response: a window of
-// probes in flight grows while answers come back; it shrinks only when most recent probes
-// time out (congestion), not for the odd lost reply (random loss), which retries cover —
-// so a 1%-loss path keeps its speed where nmap's halving would crawl. The window is also
-// capped at what the path needs — twice the completion rate times the hosts' smallest RTT
-// (or the timeout, for probes that go unanswered) — so a fast target (loopback) doesn't
-// queue answers inside the scanner and spend CPU on them.
-// Threads: `threads` workers, each with its own loop and a disjoint share of the probes.
+// Timing: each host has an RTT estimator (RFC 6298) fed by first-try answers; hosts that
+// have not answered yet start from what the others' answers taught (a group estimator),
+// and before any answer from `timeout`. A probe waits max(min_timeout, srtt + 4·rttvar),
+// doubling per retry. Silence is not congestion: a probe unanswered past the hosts' answer
+// horizon stops counting against the window and waits as a timer-wheel entry; the window
+// shrinks only when retries get answers (the first try was lost) often, never for dead
+// hosts or firewalled ports.
+// Memory follows the work in flight: hosts are taken in (scrambled) order as the ones being
+// scanned finish, at most max_hosts at once; results go to the sink as they come.
+// Threads: the scheduler runs on the calling thread; the connect engine adds `threads - 1`
+// lanes of its own. Sink calls all come from the calling thread.
 #pragma once
 
-#include <atomic>
 #include <chrono>
+#include <csignal>
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "sockit/result.hpp"
@@ -35,20 +39,49 @@ namespace sockit::scan {
 enum class PortState : std::uint8_t { Open, Closed, Filtered };
 std::string_view to_string(PortState state) noexcept;
 
+enum class ScanType : std::uint8_t {
+  Connect,  // -sT: connect(), no privilege needed
+  Syn,      // -sS: raw TCP SYN probes, needs CAP_NET_RAW
+};
+
+// The hosts to scan, by index. A TargetVector holds them; a source of its own can generate
+// them (a huge range need not be held in memory).
+class TargetSource {
+ public:
+  virtual ~TargetSource() = default;
+  virtual std::uint64_t size() const = 0;
+  virtual Target at(std::uint64_t index) const = 0;
+};
+
+class TargetVector final : public TargetSource {
+ public:
+  explicit TargetVector(std::vector<Target> targets) : targets_(std::move(targets)) {}
+  std::uint64_t size() const override { return targets_.size(); }
+  Target at(std::uint64_t index) const override { return targets_[index]; }
+
+ private:
+  std::vector<Target> targets_;
+};
+
 struct ScanOptions {
   std::vector<std::uint16_t> ports;
+  ScanType type = ScanType::Connect;
   std::chrono::milliseconds timeout{1000};     // first-try timeout before any RTT is known
   std::chrono::milliseconds min_timeout{100};  // never wait less (a busy host answers late)
   std::chrono::milliseconds max_timeout{3000};
   unsigned retries = 2;        // extra tries for probes that got no answer
-  unsigned max_in_flight = 0;  // 0: from RLIMIT_NOFILE (soft limit raised to hard)
-  double rate = 0;             // connects per second; 0: as fast as answers allow
+  unsigned max_in_flight = 0;  // 0: from RLIMIT_NOFILE (connect), 65536 (SYN)
+  double rate = 0;             // probes per second; 0: as fast as answers allow
   bool sequential = false;     // ports and hosts in order instead of scrambled
-  unsigned threads = 0;        // 0: one per core for big scans, else one
-  bool banner = false;         // read the first line an open port sends
+  unsigned threads = 0;        // connect lanes; 0: one per core for big scans, else one
+  bool banner = false;         // read the first line an open port sends (connect scan)
   std::chrono::milliseconds banner_wait{1500};
-  bool keep_closed = false;  // list closed ports too (they are always counted)
-  std::uint64_t seed = 0;    // 0: random
+  bool keep_closed = false;     // report closed ports to the sink too (they are always counted)
+  std::uint64_t seed = 0;       // 0: random
+  std::uint32_t max_hosts = 0;  // hosts scanned at once; 0: 65536
+  // Signals (SIGINT, SIGTERM) that stop the scan cleanly: what was found is kept, the
+  // summary says interrupted. Blocked in the calling thread while scan() runs.
+  std::vector<int> stop_signals;
 };
 
 struct PortResult {
@@ -58,25 +91,52 @@ struct PortResult {
   std::string banner;
 };
 
-struct HostReport {
+// A host whose probes are all done (or, when the scan was interrupted, the part done).
+struct HostResult {
+  std::uint64_t index = 0;  // the host's index in the TargetSource
   Target target;
-  std::vector<PortResult> ports;  // open and filtered (and closed if keep_closed), by port
   std::uint32_t open = 0;
   std::uint32_t closed = 0;
   std::uint32_t filtered = 0;
+  std::uint32_t ports = 0;  // ports the scan has for each host
+  bool complete = true;     // false: the scan stopped before every port was probed
+};
+
+// Where results go, as they are found. Called on the thread that called scan().
+class ScanSink {
+ public:
+  virtual ~ScanSink() = default;
+  // Each open and filtered port (and closed ones with keep_closed), once, as it is decided.
+  // `host` is the target's index in the TargetSource.
+  virtual void port(std::uint64_t host, const Target& target, const PortResult& result) = 0;
+  // Each host, once, when every probe to it is done (or at an interruption, the part done).
+  virtual void host(const HostResult& host) = 0;
+  // A batch of results ended: a good moment to write them out.
+  virtual void flush() {}
 };
 
 struct ScanProgress {
-  std::uint64_t done = 0;
-  std::uint64_t total = 0;
+  std::uint64_t done = 0;   // probes decided
+  std::uint64_t total = 0;  // hosts x ports
   std::uint64_t open = 0;
+  std::uint64_t hosts_done = 0;
+  std::uint64_t hosts = 0;
+  std::chrono::steady_clock::duration elapsed{};
+};
+
+struct ScanSummary {
+  std::uint64_t hosts = 0;        // hosts finished (all of them unless interrupted)
+  std::uint64_t ports = 0;        // ports per host
+  std::uint64_t probes_sent = 0;  // tries included
+  std::uint64_t open = 0;
+  bool interrupted = false;
+  int signal = 0;  // the stop signal that interrupted it
   std::chrono::steady_clock::duration elapsed{};
 };
 
 // Scans every port of every target. `on_progress`, if given, is called about five times a
-// second from one of the scan's threads.
-Result<std::vector<HostReport>> scan(
-    const std::vector<Target>& targets, const ScanOptions& options,
-    const std::function<void(const ScanProgress&)>& on_progress = {});
+// second from the calling thread.
+Result<ScanSummary> scan(const TargetSource& targets, const ScanOptions& options, ScanSink& sink,
+                         const std::function<void(const ScanProgress&)>& on_progress = {});
 
 }  // namespace sockit::scan

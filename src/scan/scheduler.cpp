@@ -1,0 +1,449 @@
+#include "scan/scheduler.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace sockit::scan {
+namespace {
+
+using std::chrono::duration_cast;
+using std::chrono::microseconds;
+using std::chrono::milliseconds;
+
+// Before any host has answered, a probe counts against the window for this long at most:
+// long enough for any answer on a real path, short enough that a dead network is swept at
+// window / horizon probes a second (5,120 with the initial window), not one window a timeout.
+constexpr microseconds kInitialHorizon = milliseconds(100);
+constexpr microseconds kMinHorizon = milliseconds(1);
+constexpr auto kWheelTick = milliseconds(1);
+constexpr std::uint32_t kWheelSlots = 4096;
+
+std::uint32_t mix(std::uint64_t x) {  // splitmix64's finaliser: a host's port-order offset
+  x += 0x9E3779B97F4A7C15ULL;
+  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
+  return static_cast<std::uint32_t>(x ^ (x >> 31));
+}
+
+}  // namespace
+
+Scheduler::Scheduler(const TargetSource& targets, const ScanOptions& options, ProbeKind kind,
+                     Engine& engine, std::uint32_t max_in_flight, ScanSink& sink,
+                     std::function<void(const ScanProgress&)> progress)
+    : targets_(targets),
+      o_(options),
+      kind_(kind),
+      engine_(engine),
+      sink_(sink),
+      progress_(std::move(progress)),
+      host_count_(targets.size()),
+      port_count_(static_cast<std::uint32_t>(options.ports.size())),
+      host_order_(targets.size(), options.seed, !options.sequential),
+      port_order_(options.ports.size(), options.seed ^ 0x5bd1e995u, !options.sequential),
+      max_hosts_(options.max_hosts != 0 ? options.max_hosts : 65536),
+      slots_(std::min(max_in_flight, kMaxSlots)),
+      wheel_(static_cast<std::uint32_t>(slots_.size()), kWheelTick, kWheelSlots, Clock::now()),
+      window_(static_cast<unsigned>(slots_.size()),
+              std::min<Micros>(kInitialHorizon, options.timeout)),
+      group_rtt_(options.timeout, options.min_timeout,
+                 std::max(options.max_timeout, options.timeout)),
+      rate_(options.rate) {
+  free_slots_.reserve(slots_.size());
+  for (std::size_t i = slots_.size(); i-- > 0;)
+    free_slots_.push_back(static_cast<std::uint32_t>(i));
+}
+
+Scheduler::~Scheduler() = default;
+
+Result<ScanSummary> Scheduler::run() {
+  start_ = Clock::now();
+  auto loop = EventLoop::create();
+  if (!loop) return std::move(loop).error();
+  loop_ = std::move(*loop);
+  // Signals first: the engine's threads, started in open(), inherit the blocked mask.
+  for (int signo : o_.stop_signals) {
+    auto watch = loop_->on_signal(signo, [this](int s) { stop(s); });
+    if (!watch) return std::move(watch).error();
+    signals_.push_back(std::move(*watch));
+  }
+  if (auto opened = engine_.open(*loop_, *this, static_cast<std::uint32_t>(slots_.size()));
+      !opened) {
+    return std::move(opened).error();
+  }
+  if (progress_) ticker_ = loop_->every(milliseconds(200), [this] { report_progress(); });
+  tokens_ = rate_ > 0 ? 1.0 : 0.0;
+  last_refill_ = start_;
+
+  Result<void> ran;
+  fill();
+  if (!finished() && !stopped_) ran = loop_->run();
+  if (!stopped_) engine_.close();
+  sink_.flush();
+  ticker_.cancel();
+  wheel_timer_.cancel();
+  wake_timer_.cancel();
+  signals_.clear();
+  loop_.reset();
+  if (fatal_) return *fatal_;
+  if (!ran) return std::move(ran).error();
+
+  ScanSummary summary;
+  summary.hosts = hosts_done_;
+  summary.ports = port_count_;
+  summary.probes_sent = probes_sent_;
+  summary.open = open_;
+  summary.interrupted = stop_signal_ != 0;
+  summary.signal = stop_signal_;
+  summary.elapsed = Clock::now() - start_;
+  if (progress_) {
+    ScanProgress p{decided_,       host_count_ * port_count_, open_, hosts_done_, host_count_,
+                   summary.elapsed};
+    progress_(p);
+  }
+  return summary;
+}
+
+bool Scheduler::finished() const {
+  return in_flight_ == 0 && retries_.empty() && ready_.empty() && active_hosts_ == 0 &&
+         next_host_ >= host_count_;
+}
+
+// Starts probes until the window is full, the rate says wait, or the work runs out.
+void Scheduler::fill() {
+  if (filling_ || stopped_ || fatal_) return;
+  filling_ = true;
+  const Clock::time_point now = Clock::now();
+  age_young(now);
+  bool started = false;
+  while (in_flight_ < slots_.size() && !free_slots_.empty()) {
+    if (young_ >= window_.limit()) {
+      if (!young_queue_.empty()) wake_at(young_queue_.front().at + horizon(), now);
+      break;
+    }
+    if (rate_ > 0 && !take_token(now)) break;
+    Work work;
+    if (!next_work(work)) break;
+    const StartStatus status = start(work, now);
+    if (status == StartStatus::Started) {
+      started = true;
+      continue;
+    }
+    retries_.push_front(work);  // not sent: first in line next time
+    if (status == StartStatus::NoDescriptors) {
+      window_.out_of_descriptors(in_flight_);
+      if (in_flight_ == 0) wake_at(now + milliseconds(10), now);
+    } else if (status == StartStatus::NoPorts) {
+      window_.out_of_ports();
+      wake_at(now + milliseconds(20), now);
+    } else {
+      fatal_ = engine_.error();
+      loop_->stop();
+    }
+    break;
+  }
+  if (started) engine_.flush();
+  filling_ = false;
+  stats_.max_in_flight = std::max<std::size_t>(stats_.max_in_flight, in_flight_);
+  stats_.max_retry_queue = std::max(stats_.max_retry_queue, retries_.size());
+  stats_.max_young_queue = std::max(stats_.max_young_queue, young_queue_.size());
+  arm_wheel(now);
+  if (finished()) loop_->stop();
+}
+
+bool Scheduler::next_work(Work& work) {
+  if (!retries_.empty()) {
+    work = retries_.front();
+    retries_.pop_front();
+    return true;
+  }
+  while (ready_.size() < kSpread && admit()) {
+  }
+  if (ready_.empty()) return false;
+  const std::uint32_t index = ready_.front();
+  ready_.pop_front();
+  Host& host = hosts_[index];
+  const std::uint64_t position = (host.offset + host.issued) % port_count_;
+  work = {index, o_.ports[port_order_[position]], 0};
+  ++host.issued;
+  ++host.pending;
+  if (host.issued < port_count_) ready_.push_back(index);
+  return true;
+}
+
+// Takes the next host in the host order into the scan, if there is one and room for it.
+bool Scheduler::admit() {
+  if (next_host_ >= host_count_ || active_hosts_ >= max_hosts_ || port_count_ == 0) return false;
+  const std::uint64_t seq = next_host_++;
+  std::uint32_t index;
+  if (!free_hosts_.empty()) {
+    index = free_hosts_.back();
+    free_hosts_.pop_back();
+  } else {
+    index = static_cast<std::uint32_t>(hosts_.size());
+    hosts_.push_back(Host{Target{}, 0, group_rtt_});
+  }
+  Host& host = hosts_[index];
+  const std::uint64_t target_index = host_order_[seq];
+  host = Host{targets_.at(target_index), target_index, group_rtt_};
+  host.rtt = RttEstimator(o_.timeout, o_.min_timeout, std::max(o_.max_timeout, o_.timeout));
+  host.offset = o_.sequential ? 0 : mix(seq ^ o_.seed) % port_count_;
+  host.live = true;
+  ++active_hosts_;
+  stats_.max_active_hosts = std::max(stats_.max_active_hosts, active_hosts_);
+  ready_.push_back(index);
+  return true;
+}
+
+StartStatus Scheduler::start(const Work& work, Clock::time_point now) {
+  const std::uint32_t index = free_slots_.back();
+  Slot& slot = slots_[index];
+  const Host& host = hosts_[work.host];
+  const auto generation = static_cast<std::uint16_t>((slot.generation + 1) & 0x3ff);
+  const std::uint32_t id = (static_cast<std::uint32_t>(generation) << kSlotBits) | index;
+  // The slot is live before the engine sees the probe: loopback can answer inside start().
+  free_slots_.pop_back();
+  slot.generation = generation;
+  slot.sent = now;
+  slot.host = work.host;
+  slot.port = work.port;
+  slot.attempt = work.attempt;
+  slot.live = true;
+  slot.young = true;
+  ++in_flight_;
+  ++young_;
+  const StartStatus status =
+      engine_.start(Probe{id, host.target.address, work.port, work.attempt, kind_});
+  if (status != StartStatus::Started) {
+    free_slot(index);
+    return status;
+  }
+  ++probes_sent_;
+  if (slot.live && slot.generation == generation) {  // not answered already
+    young_queue_.push_back({index, generation, now});
+    wheel_.add(index, now + timeout_for(hosts_[work.host], work.attempt));
+  }
+  return status;
+}
+
+void Scheduler::answered(const Reply& reply) {
+  const std::uint32_t index = slot_of(reply.id);
+  if (index >= slots_.size()) return;
+  Slot& slot = slots_[index];
+  if (!slot.live || slot.generation != reply.id >> kSlotBits) return;  // stale: already decided
+  wheel_.remove(index);
+  if (slot.young) {
+    slot.young = false;
+    --young_;
+  }
+  Host& host = hosts_[slot.host];
+  const auto rtt = std::max(Micros(0), duration_cast<Micros>(reply.at - slot.sent));
+  if (slot.attempt == 0 && reply.answer != Answer::Unreachable) sample(host, rtt);
+  window_.answered(reply.at, slot.attempt > 0);
+  if (stats_.min_window == 0 || window_.window() < stats_.min_window)
+    stats_.min_window = window_.window();
+  PortState state = PortState::Filtered;
+  if (reply.answer == Answer::Open) state = PortState::Open;
+  if (reply.answer == Answer::Closed) state = PortState::Closed;
+  conclude(index, state, static_cast<std::uint32_t>(rtt.count()), reply.banner);
+}
+
+void Scheduler::lost(std::uint32_t id) {
+  const std::uint32_t index = slot_of(id);
+  if (index >= slots_.size()) return;
+  Slot& slot = slots_[index];
+  if (!slot.live || slot.generation != id >> kSlotBits) return;
+  wheel_.remove(index);
+  if (slot.young) {  // a horizon longer than the timeout: it ages now
+    slot.young = false;
+    --young_;
+    window_.aged(Clock::now(), horizon());
+  }
+  // Silence: no word on the window. Try again, or call it filtered.
+  if (slot.attempt < o_.retries) {
+    retries_.push_back({slot.host, slot.port, static_cast<std::uint8_t>(slot.attempt + 1)});
+    free_slot(index);
+    return;
+  }
+  conclude(index, PortState::Filtered, 0, {});
+}
+
+void Scheduler::replies_done() {
+  sink_.flush();
+  if (!expiring_) fill();
+}
+
+void Scheduler::failed(Error error) {
+  if (!fatal_) fatal_ = std::move(error);
+  if (loop_) loop_->stop();
+}
+
+void Scheduler::conclude(std::uint32_t index, PortState state, std::uint32_t rtt_us,
+                         std::string_view banner) {
+  const Slot slot = slots_[index];
+  free_slot(index);
+  Host& host = hosts_[slot.host];
+  record(host, slot.host, slot.port, state, state == PortState::Filtered ? 0 : rtt_us, banner);
+  --host.pending;
+  if (host.pending == 0 && host.issued == port_count_) finish_host(slot.host, true);
+}
+
+void Scheduler::record(Host& host, std::uint32_t, std::uint16_t port, PortState state,
+                       std::uint32_t rtt_us, std::string_view banner) {
+  ++decided_;
+  switch (state) {
+    case PortState::Open:
+      ++host.open;
+      ++open_;
+      break;
+    case PortState::Closed:
+      ++host.closed;
+      break;
+    case PortState::Filtered:
+      ++host.filtered;
+      break;
+  }
+  if (state != PortState::Closed || o_.keep_closed) {
+    sink_.port(host.index, host.target, PortResult{port, state, rtt_us, std::string(banner)});
+  }
+}
+
+void Scheduler::finish_host(std::uint32_t index, bool complete) {
+  Host& host = hosts_[index];
+  HostResult result;
+  result.index = host.index;
+  result.target = std::move(host.target);
+  result.open = host.open;
+  result.closed = host.closed;
+  result.filtered = host.filtered;
+  result.ports = port_count_;
+  result.complete = complete;
+  sink_.host(result);
+  window_.host_left(Micros(host.min_rtt_us));
+  host.live = false;
+  free_hosts_.push_back(index);
+  --active_hosts_;
+  ++hosts_done_;
+}
+
+void Scheduler::free_slot(std::uint32_t index) {
+  Slot& slot = slots_[index];
+  slot.live = false;
+  if (slot.young) {
+    slot.young = false;
+    --young_;
+  }
+  free_slots_.push_back(index);
+  --in_flight_;
+}
+
+// Probes older than the horizon leave the window: a host that was going to answer has.
+void Scheduler::age_young(Clock::time_point now) {
+  const Micros h = horizon();
+  while (!young_queue_.empty()) {
+    const Sent& front = young_queue_.front();
+    Slot& slot = slots_[front.slot];
+    if (slot.live && slot.generation == front.generation && slot.young) {
+      if (front.at + h > now) break;
+      slot.young = false;
+      --young_;
+      window_.aged(now, h);
+    }
+    young_queue_.pop_front();
+  }
+}
+
+void Scheduler::on_wheel() {
+  wheel_armed_ = Clock::time_point::max();
+  engine_.poll();  // answers already received are answers, not timeouts
+  const Clock::time_point now = Clock::now();
+  expiring_ = true;
+  wheel_.expire(now, [this](std::uint32_t index) {
+    const Slot& slot = slots_[index];
+    if (!slot.live) return;
+    engine_.expire((static_cast<std::uint32_t>(slot.generation) << kSlotBits) | index);
+  });
+  expiring_ = false;
+  sink_.flush();
+  fill();
+  arm_wheel(Clock::now());
+}
+
+void Scheduler::arm_wheel(Clock::time_point now) {
+  if (!loop_ || stopped_) return;
+  const Clock::time_point next = wheel_.next_deadline();
+  if (next == Clock::time_point::max() || next >= wheel_armed_) return;
+  wheel_armed_ = next;
+  wheel_timer_ = loop_->after(std::max(Clock::duration(0), next - now), [this] { on_wheel(); });
+}
+
+void Scheduler::wake_at(Clock::time_point when, Clock::time_point now) {
+  if (when >= wake_armed_ && wake_timer_.active()) return;
+  wake_armed_ = when;
+  wake_timer_ = loop_->after(std::max(Clock::duration(0), when - now), [this] {
+    wake_armed_ = Clock::time_point::max();
+    fill();
+  });
+}
+
+bool Scheduler::take_token(Clock::time_point now) {
+  const double seconds = std::chrono::duration<double>(now - last_refill_).count();
+  last_refill_ = now;
+  tokens_ = std::min(tokens_ + seconds * rate_, std::max(1.0, rate_ / 50));
+  if (tokens_ >= 1.0) {
+    tokens_ -= 1.0;
+    return true;
+  }
+  const auto wait = std::chrono::duration<double>((1.0 - tokens_) / rate_);
+  wake_at(now + duration_cast<Clock::duration>(wait), now);
+  return false;
+}
+
+// An interruption: nothing more is sent; every host being scanned is written with what it
+// has so far, and the loop ends.
+void Scheduler::stop(int signo) {
+  if (stopped_) return;
+  stopped_ = true;
+  stop_signal_ = signo;
+  engine_.close();
+  for (std::uint32_t i = 0; i < hosts_.size(); ++i) {
+    if (hosts_[i].live) finish_host(i, false);
+  }
+  sink_.flush();
+  loop_->stop();
+}
+
+Scheduler::Micros Scheduler::timeout_for(const Host& host, unsigned attempt) const {
+  Micros t = host.rtt.samples() > 0     ? host.rtt.timeout()
+             : group_rtt_.samples() > 0 ? group_rtt_.timeout()
+                                        : Micros(o_.timeout);
+  for (unsigned i = 0; i < attempt; ++i)
+    t *= 2;  // back off per retry
+  return std::min(t, Micros(std::max(o_.max_timeout, o_.timeout)) * 2);
+}
+
+// How long the hosts that answer take to: the group's srtt + 4·rttvar, within
+// [kMinHorizon, the first-try timeout].
+Scheduler::Micros Scheduler::horizon() const {
+  if (group_rtt_.samples() == 0) return std::min<Micros>(kInitialHorizon, o_.timeout);
+  const Micros h = group_rtt_.srtt() + 4 * group_rtt_.rttvar();
+  return std::clamp<Micros>(h, kMinHorizon, std::max<Micros>(kMinHorizon, o_.timeout));
+}
+
+// An unambiguous round trip (an answer to a first try: Karn's rule).
+void Scheduler::sample(Host& host, Micros rtt) {
+  host.rtt.sample(rtt);
+  group_rtt_.sample(rtt);
+  const auto us = static_cast<std::uint32_t>(std::max<std::int64_t>(1, rtt.count()));
+  if (host.min_rtt_us == 0 || us < host.min_rtt_us) {
+    window_.host_min_rtt(Micros(host.min_rtt_us), Micros(us));
+    host.min_rtt_us = us;
+  }
+}
+
+void Scheduler::report_progress() {
+  ScanProgress p{decided_,    host_count_ * port_count_, open_, hosts_done_,
+                 host_count_, Clock::now() - start_};
+  progress_(p);
+}
+
+}  // namespace sockit::scan

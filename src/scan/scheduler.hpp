@@ -1,0 +1,183 @@
+// Scheduler: the engine-neutral heart of scan() — which probe goes next, when, and what an
+// answer or a silence means. Internal to the scanner.
+//
+// Work: hosts are taken in the scan's (scrambled) host order as earlier ones finish, at
+// most max_hosts at once; up to kSpread of them hand out ports in turn (round robin), each
+// in the scan's port order from an offset of its own, so no host and no port gets a burst.
+// Retries go before new work. A host is written to the sink the moment its last probe is
+// decided, and forgotten. Memory: O(max_hosts + probes in flight), never O(targets).
+//
+// Timing (see probe_window.hpp for the window): per-host RTT estimators, a group estimator
+// for hosts that have not answered yet, timeouts on a TimerWheel, and an answer horizon
+// after which a probe stops counting against the window.
+//
+// Single-threaded: everything, engine callbacks included, runs on the loop run() creates.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "scan/engine.hpp"
+#include "scan/probe_window.hpp"
+#include "scan/timer_wheel.hpp"
+#include "sockit/event_loop.hpp"
+#include "sockit/scan/permutation.hpp"
+#include "sockit/scan/rtt.hpp"
+#include "sockit/scan/scanner.hpp"
+
+namespace sockit::scan {
+
+// Probe ids: a slot index in the low bits, the slot's generation above, so an answer for a
+// slot that has since been reused is recognised as stale.
+inline constexpr unsigned kSlotBits = 22;
+inline constexpr std::uint32_t kMaxSlots = std::uint32_t{1} << kSlotBits;
+inline constexpr std::uint32_t slot_of(std::uint32_t id) {
+  return id & (kMaxSlots - 1);
+}
+
+class Scheduler final : private EngineEvents {
+ public:
+  using Clock = EventLoop::Clock;
+  using Micros = std::chrono::microseconds;
+
+  static constexpr std::size_t kSpread = 256;  // hosts handing out ports at once, at most
+
+  // What the scheduler peaked at, for tests that bound its memory.
+  struct Stats {
+    std::size_t max_active_hosts = 0;
+    std::size_t max_in_flight = 0;
+    std::size_t max_retry_queue = 0;
+    std::size_t max_young_queue = 0;
+    double min_window = 0;  // the smallest the loss window got after it first grew
+  };
+
+  Scheduler(const TargetSource& targets, const ScanOptions& options, ProbeKind kind, Engine& engine,
+            std::uint32_t max_in_flight, ScanSink& sink,
+            std::function<void(const ScanProgress&)> progress);
+  ~Scheduler();
+
+  Result<ScanSummary> run();
+  const Stats& stats() const noexcept { return stats_; }
+
+ private:
+  struct Host {
+    Target target;
+    std::uint64_t index = 0;  // in the TargetSource
+    RttEstimator rtt;
+    std::uint32_t min_rtt_us = 0;
+    std::uint32_t issued = 0;   // ports handed out (first tries)
+    std::uint32_t pending = 0;  // of those, not yet decided
+    std::uint32_t offset = 0;   // where in the port order this host starts
+    std::uint32_t open = 0, closed = 0, filtered = 0;
+    bool live = false;
+  };
+  struct Slot {
+    Clock::time_point sent;
+    std::uint32_t host = 0;
+    std::uint16_t port = 0;
+    std::uint16_t generation = 0;
+    std::uint8_t attempt = 0;
+    bool live = false;
+    bool young = false;
+  };
+  struct Work {
+    std::uint32_t host;
+    std::uint16_t port;
+    std::uint8_t attempt;
+  };
+  struct Sent {  // the young queue: probes in the order they were sent
+    std::uint32_t slot;
+    std::uint16_t generation;
+    Clock::time_point at;
+  };
+
+  // EngineEvents
+  void answered(const Reply& reply) override;
+  void lost(std::uint32_t id) override;
+  void replies_done() override;
+  void failed(Error error) override;
+
+  void fill();
+  bool next_work(Work& work);
+  bool admit();
+  StartStatus start(const Work& work, Clock::time_point now);
+  void conclude(std::uint32_t index, PortState state, std::uint32_t rtt_us,
+                std::string_view banner);
+  void record(Host& host, std::uint32_t host_index, std::uint16_t port, PortState state,
+              std::uint32_t rtt_us, std::string_view banner);
+  void finish_host(std::uint32_t host_index, bool complete);
+  void free_slot(std::uint32_t index);
+  void age_young(Clock::time_point now);
+  void on_wheel();
+  void arm_wheel(Clock::time_point now);
+  void wake_at(Clock::time_point when, Clock::time_point now);
+  bool take_token(Clock::time_point now);
+  void stop(int signo);
+  bool finished() const;
+  void report_progress();
+
+  Micros timeout_for(const Host& host, unsigned attempt) const;
+  Micros horizon() const;
+  void sample(Host& host, Micros rtt);
+
+  const TargetSource& targets_;
+  const ScanOptions& o_;
+  const ProbeKind kind_;
+  Engine& engine_;
+  ScanSink& sink_;
+  std::function<void(const ScanProgress&)> progress_;
+
+  const std::uint64_t host_count_;
+  const std::uint32_t port_count_;
+  Permutation host_order_;
+  Permutation port_order_;
+  std::uint64_t next_host_ = 0;  // in host order
+  std::uint32_t max_hosts_;
+
+  std::vector<Host> hosts_;
+  std::vector<std::uint32_t> free_hosts_;
+  std::size_t active_hosts_ = 0;
+  std::deque<std::uint32_t> ready_;  // hosts with ports still to hand out
+
+  std::vector<Slot> slots_;
+  std::vector<std::uint32_t> free_slots_;
+  std::deque<Work> retries_;
+  std::deque<Sent> young_queue_;
+  TimerWheel wheel_;
+
+  ProbeWindow window_;
+  RttEstimator group_rtt_;
+  std::uint32_t in_flight_ = 0;
+  std::uint32_t young_ = 0;
+  double rate_ = 0;
+  double tokens_ = 0;
+  Clock::time_point last_refill_{};
+
+  std::unique_ptr<EventLoop> loop_;
+  Timer wheel_timer_;
+  Clock::time_point wheel_armed_ = Clock::time_point::max();
+  Timer wake_timer_;
+  Clock::time_point wake_armed_ = Clock::time_point::max();
+  Timer ticker_;
+  std::vector<SignalWatch> signals_;
+
+  bool filling_ = false;
+  bool expiring_ = false;
+  bool stopped_ = false;
+  int stop_signal_ = 0;
+  std::optional<Error> fatal_;
+  Clock::time_point start_;
+  std::uint64_t decided_ = 0;
+  std::uint64_t open_ = 0;
+  std::uint64_t hosts_done_ = 0;
+  std::uint64_t probes_sent_ = 0;
+  Stats stats_;
+};
+
+}  // namespace sockit::scan
