@@ -12,7 +12,7 @@ seconds=${FUZZ_SECONDS:-60}
 build=build/fuzz
 targets=("$@")
 [[ ${#targets[@]} -gt 0 ]] || targets=(ip_address endpoint port_spec targets line_splitter
-                                       text_escape json_writer)
+                                       text_escape json_writer packet)
 mkdir -p "$build/artifacts"
 failed=()
 for t in "${targets[@]}"; do
