@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
+#include <optional>
 
 #include "exit_codes.hpp"
 #include "listen_address.hpp"
@@ -64,9 +65,21 @@ void draw_progress(const scan::ScanProgress& p) {
 }  // namespace
 
 void add_scan_command(CLI::App& app, ScanCommandOptions& o) {
-  CLI::App* cmd = app.add_subcommand("scan", "TCP connect() port scan");
+  CLI::App* cmd = app.add_subcommand("scan", "TCP port scan: connect() or raw SYN");
   cmd->add_option("targets", o.targets,
                   "Names, addresses, CIDR blocks (198.18.0.0/28) or ranges (198.18.0.1-20)");
+  cmd->add_option("-s", o.type,
+                  "Scan type: -sT connect() (default, no privilege), -sS SYN through raw sockets "
+                  "(root or CAP_NET_RAW), -sn host discovery only")
+      ->check(CLI::IsMember({"T", "S", "n"}))
+      ->capture_default_str();
+  cmd->add_option("-P", o.ping,
+                  "Host discovery: -Pn skip it; probes -PE (ICMP echo), -PP (ICMP timestamp), "
+                  "-PS[PORT] (TCP SYN, 443), -PA[PORT] (TCP ACK, 80) — raw sockets. By default a "
+                  "scan of more than one address finds the live hosts first")
+      ->allow_extra_args(false);
+  cmd->add_flag("--discover", o.discover,
+                "Find out whether a lone target is up before scanning it");
   cmd->add_option("-p,--ports", o.ports, "Ports: 22,80,1000-2000, - (all), -1024, 60000-, ssh,http")
       ->capture_default_str();
   cmd->add_option("--exclude-ports", o.exclude_ports, "Ports to leave out (same syntax)");
@@ -119,6 +132,37 @@ int run_scan(const ScanCommandOptions& o) {
       show.filtered = true;
     else
       return report("--show '" + o.show + "': expected closed and/or filtered"), kUsage;
+  }
+  scan::DiscoveryProbes probes;
+  bool skip_discovery = false;
+  for (const std::string& p : o.ping) {
+    auto port_of = [&](std::uint16_t fallback) -> std::optional<std::uint16_t> {
+      if (p.size() == 1) return fallback;
+      auto parsed = scan::parse_ports(p.substr(1));
+      if (!parsed || parsed->size() != 1) return std::nullopt;
+      return parsed->front();
+    };
+    if (p == "n") {
+      skip_discovery = true;
+    } else if (p == "E") {
+      probes.echo = true;
+    } else if (p == "P") {
+      probes.timestamp = true;
+    } else if (p[0] == 'S' && port_of(443)) {
+      probes.syn = true;
+      probes.syn_port = *port_of(443);
+    } else if (p[0] == 'A' && port_of(80)) {
+      probes.ack = true;
+      probes.ack_port = *port_of(80);
+    } else {
+      return report("-P" + p + ": expected -Pn, -PE, -PP, -PS[PORT] or -PA[PORT]"), kUsage;
+    }
+  }
+  if (skip_discovery && (probes.any() || o.discover || o.type == "n")) {
+    return report(
+               "-Pn skips host discovery: it goes with neither -sn, --discover nor "
+               "-PE/-PP/-PS/-PA"),
+           kUsage;
   }
   const ScanFormat format = o.output == "json"   ? ScanFormat::Json
                             : o.output == "grep" ? ScanFormat::Grep
@@ -185,6 +229,16 @@ int run_scan(const ScanCommandOptions& o) {
   options.keep_closed = show.closed;
   options.seed = o.seed;
   options.stop_signals = {SIGINT, SIGTERM};
+  options.type = o.type == "S" ? scan::ScanType::Syn : scan::ScanType::Connect;
+  options.discovery = o.type == "n"                ? scan::Discovery::Only
+                      : skip_discovery             ? scan::Discovery::Skip
+                      : o.discover || probes.any() ? scan::Discovery::Force
+                                                   : scan::Discovery::Auto;
+  options.discovery_probes = probes;
+  options.drop_capabilities = true;
+  if (options.type == scan::ScanType::Syn && o.banner) {
+    return report("--banner needs a connection: use it with the connect scan (-sT)"), kUsage;
+  }
 
   const bool progress = ::isatty(2) && std::getenv("NO_COLOR") == nullptr;
   const std::uint64_t host_total = targets.size();
@@ -195,7 +249,19 @@ int run_scan(const ScanCommandOptions& o) {
                                      : std::function<void(const scan::ScanProgress&)>());
   if (progress) write_fully(2, "\r\033[K");
   writer.flush();
-  if (!summary) return report(summary.error()), exit_code_for(summary.error());
+  if (!summary) {
+    if (summary.error().is(std::errc::operation_not_permitted) ||
+        summary.error().is(std::errc::permission_denied)) {
+      const bool syn =
+          options.type == scan::ScanType::Syn && options.discovery != scan::Discovery::Only;
+      report(std::string(syn ? "-sS needs" : "-PE, -PP, -PS and -PA need") +
+             " raw sockets (CAP_NET_RAW): run it as root, give the binary the capability "
+             "(sudo setcap cap_net_raw+ep $(command -v sockit)), or use " +
+             (syn ? "the connect scan (-sT)" : "the default discovery (connect to 80 and 443)"));
+      return kPermission;
+    }
+    return report(summary.error()), exit_code_for(summary.error());
+  }
   writer.summary(*summary, host_total);
   if (summary->interrupted) {
     report("interrupted: " + std::to_string(summary->hosts) + " of " + std::to_string(host_total) +

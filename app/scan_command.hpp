@@ -13,6 +13,9 @@ namespace sockit::cli {
 
 struct ScanCommandOptions {
   std::vector<std::string> targets;
+  std::string type = "T";         // -sT connect, -sS SYN, -sn discovery only
+  std::vector<std::string> ping;  // -Pn, -PE, -PP, -PS[PORT], -PA[PORT]
+  bool discover = false;
   std::string ports = "1-1024";
   std::string exclude_ports;
   std::string input_list;  // -iL FILE ("-": stdin)

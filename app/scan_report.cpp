@@ -36,9 +36,19 @@ std::string host_title(const scan::Target& t) {
   return t.name + " (" + address + ")";
 }
 
+// "Host is up (0.12 ms latency, echo-reply)."
+std::string up_line(const scan::HostResult& h) {
+  char buf[96];
+  std::snprintf(buf, sizeof buf, "Host is up (%.2f ms latency, %s).\n", h.latency_us / 1000.0,
+                std::string(h.reason).c_str());
+  return buf;
+}
+
 std::string text(const scan::HostResult& h, const std::vector<scan::PortResult>& ports,
                  const ScanShow& show) {
   std::string out = "sockit scan report for " + host_title(h.target) + "\n";
+  if (h.status == scan::HostStatus::Up) out += up_line(h);
+  if (h.ports == 0) return out;  // discovery only
   std::string rows;
   for (const auto& p : ports) {
     if (!shown(p, show)) continue;
@@ -93,9 +103,15 @@ std::string json_host(const scan::HostResult& h) {
   JsonWriter s;
   s.begin_object().field("type", "host").field("host", h.target.name);
   s.field("address", h.target.address.to_string());
-  s.field("open", std::int64_t{h.open}).field("closed", std::int64_t{h.closed});
-  s.field("filtered", std::int64_t{h.filtered});
-  s.field("ports", std::int64_t{h.open + h.closed + h.filtered});
+  if (h.status != scan::HostStatus::Unknown) {
+    s.field("status", scan::to_string(h.status)).field("reason", h.reason);
+    s.field("latency_ms", h.latency_us / 1000.0);
+  }
+  if (h.ports > 0) {
+    s.field("open", std::int64_t{h.open}).field("closed", std::int64_t{h.closed});
+    s.field("filtered", std::int64_t{h.filtered});
+    s.field("ports", std::int64_t{h.open + h.closed + h.filtered});
+  }
   if (!h.complete) s.field("complete", false);
   s.end_object();
   return s.str() + "\n";
@@ -107,7 +123,9 @@ std::string grep(const scan::HostResult& h, const std::vector<scan::PortResult>&
   // closed (N)
   const std::string address = h.target.address.to_string();
   std::string name = h.target.name == address ? "" : h.target.name;
-  std::string out = "Host: " + address + " (" + name + ")\tPorts: ";
+  std::string out = "Host: " + address + " (" + name + ")\t";
+  if (h.ports == 0) return out + "Status: Up\n";
+  out += "Ports: ";
   bool first = true;
   for (const auto& p : ports) {
     if (!shown(p, show)) continue;
@@ -134,6 +152,7 @@ void ScanWriter::port(std::uint64_t host, const scan::Target& target,
 }
 
 void ScanWriter::host(const scan::HostResult& host) {
+  if (host.status == scan::HostStatus::Down) return;  // counted in the summary, not listed
   std::vector<scan::PortResult> ports;
   if (auto it = held_.find(host.index); it != held_.end()) {
     ports = std::move(it->second);
@@ -166,14 +185,18 @@ void ScanWriter::flush() {
 void ScanWriter::summary(const scan::ScanSummary& s, std::uint64_t hosts_total) {
   if (format_ == ScanFormat::Json || hosts_total == 0) return;
   const double seconds = std::chrono::duration<double>(s.elapsed).count();
-  char buf[200];
-  if (format_ == ScanFormat::Text) out_ += '\n';
   const auto hosts = static_cast<unsigned long long>(s.interrupted ? s.hosts : hosts_total);
-  std::snprintf(buf, sizeof buf, "%sScanned %llu host%s, %llu port%s each, in %.2f s%s\n",
-                format_ == ScanFormat::Grep ? "# " : "", hosts, hosts == 1 ? "" : "s",
-                static_cast<unsigned long long>(s.ports), s.ports == 1 ? "" : "s", seconds,
-                s.interrupted ? " (interrupted)" : "");
-  out_ += buf;
+  std::string line = format_ == ScanFormat::Grep ? "# " : "";
+  line += "Scanned " + std::to_string(hosts) + (hosts == 1 ? " host" : " hosts");
+  if (s.discovered) line += " (" + std::to_string(s.hosts_up) + " up)";
+  if (s.ports > 0) {
+    line += ", " + std::to_string(s.ports) + (s.ports == 1 ? " port" : " ports") + " each,";
+  }
+  char buf[64];
+  std::snprintf(buf, sizeof buf, " in %.2f s%s\n", seconds, s.interrupted ? " (interrupted)" : "");
+  line += buf;
+  if (format_ == ScanFormat::Text) out_ += '\n';
+  out_ += line;
   flush();
 }
 

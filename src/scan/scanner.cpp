@@ -2,10 +2,12 @@
 
 #include <algorithm>
 #include <memory>
+#include <optional>
 #include <random>
 #include <thread>
 
 #include "scan/connect_engine.hpp"
+#include "scan/raw_engine.hpp"
 #include "scan/scheduler.hpp"
 #include "sys/sys.hpp"
 
@@ -19,6 +21,9 @@ unsigned default_connect_in_flight() {
   std::size_t usable = limit > 128 ? limit - 64 : 64;
   return static_cast<unsigned>(std::min<std::size_t>(usable, 4096));
 }
+
+// A SYN probe in flight costs a few dozen bytes and no descriptor.
+constexpr unsigned kSynInFlight = 65536;
 
 }  // namespace
 
@@ -34,11 +39,32 @@ std::string_view to_string(PortState state) noexcept {
   return "?";
 }
 
+std::string_view to_string(HostStatus status) noexcept {
+  switch (status) {
+    case HostStatus::Unknown:
+      return "unknown";
+    case HostStatus::Up:
+      return "up";
+    case HostStatus::Down:
+      return "down";
+  }
+  return "?";
+}
+
 Result<ScanSummary> scan(const TargetSource& targets, const ScanOptions& options, ScanSink& sink,
                          const std::function<void(const ScanProgress&)>& on_progress) {
   ScanOptions o = options;
   if (o.seed == 0) o.seed = std::random_device{}() | 1;
   const std::uint64_t total = targets.size() * o.ports.size();
+
+  const bool discover = o.discovery == Discovery::Only || o.discovery == Discovery::Force ||
+                        (o.discovery == Discovery::Auto && targets.size() > 1);
+  const bool scan_ports = o.discovery != Discovery::Only;
+  // Privileged discovery when asked for by name, or when raw sockets are there anyway.
+  const bool raw_discovery =
+      discover && (o.discovery_probes.any() || o.type == ScanType::Syn || RawEngine::permitted());
+  const bool raw = (scan_ports && o.type == ScanType::Syn) || raw_discovery;
+  const bool connect = (scan_ports && o.type == ScanType::Connect) || (discover && !raw_discovery);
 
   unsigned lanes = o.threads;
   if (lanes == 0) {
@@ -47,10 +73,48 @@ Result<ScanSummary> scan(const TargetSource& targets, const ScanOptions& options
   }
   lanes =
       static_cast<unsigned>(std::clamp<std::uint64_t>(lanes, 1, std::max<std::uint64_t>(total, 1)));
-  const unsigned in_flight = o.max_in_flight != 0 ? o.max_in_flight : default_connect_in_flight();
 
-  ConnectEngine engine({.lanes = lanes, .banner = o.banner, .banner_wait = o.banner_wait});
-  Scheduler scheduler(targets, o, ProbeKind::TcpConnect, engine, in_flight, sink, on_progress);
+  std::optional<RawEngine> raw_engine;
+  std::optional<ConnectEngine> connect_engine;
+  if (raw) raw_engine.emplace(o.drop_capabilities);
+  if (connect) connect_engine.emplace(ConnectEngine::Options{lanes, o.banner, o.banner_wait});
+
+  ScanPlan plan;
+  plan.scan_ports = scan_ports;
+  if (o.type == ScanType::Syn) {
+    plan.port_kind = ProbeKind::TcpSyn;
+    plan.port_engine = raw ? &*raw_engine : nullptr;
+  } else {
+    plan.port_kind = ProbeKind::TcpConnect;
+    plan.port_engine = connect ? &*connect_engine : nullptr;
+  }
+  if (discover) {
+    plan.discovery_engine = raw_discovery ? static_cast<Engine*>(&*raw_engine) : &*connect_engine;
+    if (!raw_discovery) {
+      plan.discover_v4 = {{ProbeKind::TcpConnect, 80}, {ProbeKind::TcpConnect, 443}};
+      plan.discover_v6 = plan.discover_v4;
+    } else if (o.discovery_probes.any()) {
+      const DiscoveryProbes& d = o.discovery_probes;
+      if (d.echo) plan.discover_v4.push_back({ProbeKind::IcmpEcho, 0});
+      if (d.syn) plan.discover_v4.push_back({ProbeKind::TcpSyn, d.syn_port});
+      if (d.ack) plan.discover_v4.push_back({ProbeKind::TcpAck, d.ack_port});
+      plan.discover_v6 = plan.discover_v4;
+      if (d.timestamp) plan.discover_v4.push_back({ProbeKind::IcmpTimestamp, 0});
+      if (plan.discover_v6.empty()) plan.discover_v6.push_back({ProbeKind::IcmpEcho, 0});
+    } else {
+      // nmap's defaults as root.
+      plan.discover_v6 = {
+          {ProbeKind::IcmpEcho, 0}, {ProbeKind::TcpSyn, 443}, {ProbeKind::TcpAck, 80}};
+      plan.discover_v4 = plan.discover_v6;
+      plan.discover_v4.push_back({ProbeKind::IcmpTimestamp, 0});
+    }
+  }
+  if (plan.port_engine == nullptr) plan.port_engine = plan.discovery_engine;
+  if (plan.port_engine == nullptr) return ScanSummary{};  // nothing to do
+  plan.max_in_flight = o.max_in_flight != 0 ? o.max_in_flight
+                       : connect            ? default_connect_in_flight()
+                                            : kSynInFlight;
+  Scheduler scheduler(targets, o, std::move(plan), sink, on_progress);
   return scheduler.run();
 }
 

@@ -17,6 +17,9 @@ constexpr microseconds kInitialHorizon = milliseconds(100);
 constexpr microseconds kMinHorizon = milliseconds(1);
 constexpr auto kWheelTick = milliseconds(1);
 constexpr std::uint32_t kWheelSlots = 4096;
+// Discovery sends several probes a host: one retry of each is enough (nmap's ping scan
+// retries little too).
+constexpr unsigned kDiscoveryRetries = 1;
 
 std::uint32_t mix(std::uint64_t x) {  // splitmix64's finaliser: a host's port-order offset
   x += 0x9E3779B97F4A7C15ULL;
@@ -27,13 +30,11 @@ std::uint32_t mix(std::uint64_t x) {  // splitmix64's finaliser: a host's port-o
 
 }  // namespace
 
-Scheduler::Scheduler(const TargetSource& targets, const ScanOptions& options, ProbeKind kind,
-                     Engine& engine, std::uint32_t max_in_flight, ScanSink& sink,
-                     std::function<void(const ScanProgress&)> progress)
+Scheduler::Scheduler(const TargetSource& targets, const ScanOptions& options, ScanPlan plan,
+                     ScanSink& sink, std::function<void(const ScanProgress&)> progress)
     : targets_(targets),
       o_(options),
-      kind_(kind),
-      engine_(engine),
+      plan_(std::move(plan)),
       sink_(sink),
       progress_(std::move(progress)),
       host_count_(targets.size()),
@@ -41,7 +42,7 @@ Scheduler::Scheduler(const TargetSource& targets, const ScanOptions& options, Pr
       host_order_(targets.size(), options.seed, !options.sequential),
       port_order_(options.ports.size(), options.seed ^ 0x5bd1e995u, !options.sequential),
       max_hosts_(options.max_hosts != 0 ? options.max_hosts : 65536),
-      slots_(std::min(max_in_flight, kMaxSlots)),
+      slots_(std::clamp<std::uint32_t>(plan_.max_in_flight, 1, kMaxSlots)),
       wheel_(static_cast<std::uint32_t>(slots_.size()), kWheelTick, kWheelSlots, Clock::now()),
       window_(static_cast<unsigned>(slots_.size()),
               std::min<Micros>(kInitialHorizon, options.timeout)),
@@ -66,10 +67,11 @@ Result<ScanSummary> Scheduler::run() {
     if (!watch) return std::move(watch).error();
     signals_.push_back(std::move(*watch));
   }
-  if (auto opened = engine_.open(*loop_, *this, static_cast<std::uint32_t>(slots_.size()));
-      !opened) {
-    return std::move(opened).error();
-  }
+  Result<void> opened;
+  each_engine([&](Engine& e) {
+    if (opened) opened = e.open(*loop_, *this, static_cast<std::uint32_t>(slots_.size()));
+  });
+  if (!opened) return std::move(opened).error();
   if (progress_) ticker_ = loop_->every(milliseconds(200), [this] { report_progress(); });
   tokens_ = rate_ > 0 ? 1.0 : 0.0;
   last_refill_ = start_;
@@ -77,7 +79,7 @@ Result<ScanSummary> Scheduler::run() {
   Result<void> ran;
   fill();
   if (!finished() && !stopped_) ran = loop_->run();
-  if (!stopped_) engine_.close();
+  if (!stopped_) each_engine([](Engine& e) { e.close(); });
   sink_.flush();
   ticker_.cancel();
   wheel_timer_.cancel();
@@ -89,9 +91,12 @@ Result<ScanSummary> Scheduler::run() {
 
   ScanSummary summary;
   summary.hosts = hosts_done_;
-  summary.ports = port_count_;
+  summary.ports = plan_.scan_ports ? port_count_ : 0;
   summary.probes_sent = probes_sent_;
   summary.open = open_;
+  summary.hosts_up = hosts_up_;
+  summary.hosts_down = hosts_down_;
+  summary.discovered = plan_.discovery_engine != nullptr;
   summary.interrupted = stop_signal_ != 0;
   summary.signal = stop_signal_;
   summary.elapsed = Clock::now() - start_;
@@ -136,12 +141,12 @@ void Scheduler::fill() {
       window_.out_of_ports();
       wake_at(now + milliseconds(20), now);
     } else {
-      fatal_ = engine_.error();
+      fatal_ = (work.discovery ? plan_.discovery_engine : plan_.port_engine)->error();
       loop_->stop();
     }
     break;
   }
-  if (started) engine_.flush();
+  if (started) each_engine([](Engine& e) { e.flush(); });
   filling_ = false;
   stats_.max_in_flight = std::max<std::size_t>(stats_.max_in_flight, in_flight_);
   stats_.max_retry_queue = std::max(stats_.max_retry_queue, retries_.size());
@@ -151,28 +156,53 @@ void Scheduler::fill() {
 }
 
 bool Scheduler::next_work(Work& work) {
-  if (!retries_.empty()) {
+  while (!retries_.empty()) {
     work = retries_.front();
     retries_.pop_front();
+    const Host& host = hosts_[work.host];
+    // A discovery retry for a host already found up (or gone) is no longer needed.
+    if (!host.live || host.generation != work.host_generation) continue;
+    if (work.discovery && host.phase != Phase::Discover) continue;
     return true;
   }
   while (ready_.size() < kSpread && admit()) {
   }
-  if (ready_.empty()) return false;
-  const std::uint32_t index = ready_.front();
-  ready_.pop_front();
-  Host& host = hosts_[index];
-  const std::uint64_t position = (host.offset + host.issued) % port_count_;
-  work = {index, o_.ports[port_order_[position]], 0};
-  ++host.issued;
-  ++host.pending;
-  if (host.issued < port_count_) ready_.push_back(index);
-  return true;
+  while (!ready_.empty()) {
+    const std::uint32_t index = ready_.front();
+    ready_.pop_front();
+    Host& host = hosts_[index];
+    host.in_ready = false;
+    if (!host.live) continue;
+    if (host.phase == Phase::Discover) {
+      const auto& probes = discovery_plan(host);
+      if (host.discovery_issued >= probes.size()) continue;
+      const std::uint8_t i = host.discovery_issued++;
+      work = {index, host.generation, probes[i].port, 0, i, probes[i].kind, true};
+      ++host.discovery_pending;
+      if (host.discovery_issued < probes.size()) {
+        ready_.push_back(index);
+        host.in_ready = true;
+      }
+      return true;
+    }
+    if (host.issued >= port_count_) continue;
+    const std::uint64_t position = (host.offset + host.issued) % port_count_;
+    work = {index, host.generation, o_.ports[port_order_[position]], 0, 0, plan_.port_kind, false};
+    ++host.issued;
+    ++host.pending;
+    if (host.issued < port_count_) {
+      ready_.push_back(index);
+      host.in_ready = true;
+    }
+    return true;
+  }
+  return false;
 }
 
 // Takes the next host in the host order into the scan, if there is one and room for it.
 bool Scheduler::admit() {
-  if (next_host_ >= host_count_ || active_hosts_ >= max_hosts_ || port_count_ == 0) return false;
+  if (next_host_ >= host_count_ || active_hosts_ >= max_hosts_) return false;
+  if (port_count_ == 0 && plan_.scan_ports) return false;
   const std::uint64_t seq = next_host_++;
   std::uint32_t index;
   if (!free_hosts_.empty()) {
@@ -184,13 +214,17 @@ bool Scheduler::admit() {
   }
   Host& host = hosts_[index];
   const std::uint64_t target_index = host_order_[seq];
+  const auto generation = static_cast<std::uint16_t>(host.generation + 1);
   host = Host{targets_.at(target_index), target_index, group_rtt_};
+  host.generation = generation;
   host.rtt = RttEstimator(o_.timeout, o_.min_timeout, std::max(o_.max_timeout, o_.timeout));
-  host.offset = o_.sequential ? 0 : mix(seq ^ o_.seed) % port_count_;
+  host.offset = o_.sequential || port_count_ == 0 ? 0 : mix(seq ^ o_.seed) % port_count_;
+  host.phase = plan_.discovery_engine != nullptr ? Phase::Discover : Phase::Scan;
   host.live = true;
   ++active_hosts_;
   stats_.max_active_hosts = std::max(stats_.max_active_hosts, active_hosts_);
   ready_.push_back(index);
+  host.in_ready = true;
   return true;
 }
 
@@ -207,13 +241,18 @@ StartStatus Scheduler::start(const Work& work, Clock::time_point now) {
   slot.host = work.host;
   slot.port = work.port;
   slot.attempt = work.attempt;
+  slot.probe = work.probe;
+  slot.kind = work.kind;
+  slot.discovery = work.discovery;
   slot.live = true;
   slot.young = true;
   ++in_flight_;
   ++young_;
+  if (work.discovery) hosts_[work.host].discovery_ids[work.probe] = id;
   const StartStatus status =
-      engine_.start(Probe{id, host.target.address, work.port, work.attempt, kind_});
+      engine_for(slot).start(Probe{id, host.target.address, work.port, work.attempt, work.kind});
   if (status != StartStatus::Started) {
+    if (work.discovery) hosts_[work.host].discovery_ids[work.probe] = 0;
     free_slot(index);
     return status;
   }
@@ -241,6 +280,7 @@ void Scheduler::answered(const Reply& reply) {
   window_.answered(reply.at, slot.attempt > 0);
   if (stats_.min_window == 0 || window_.window() < stats_.min_window)
     stats_.min_window = window_.window();
+  if (slot.discovery) return discovered(index, reply, static_cast<std::uint32_t>(rtt.count()));
   PortState state = PortState::Filtered;
   if (reply.answer == Answer::Open) state = PortState::Open;
   if (reply.answer == Answer::Closed) state = PortState::Closed;
@@ -258,11 +298,21 @@ void Scheduler::lost(std::uint32_t id) {
     --young_;
     window_.aged(Clock::now(), horizon());
   }
-  // Silence: no word on the window. Try again, or call it filtered.
-  if (slot.attempt < o_.retries) {
-    retries_.push_back({slot.host, slot.port, static_cast<std::uint8_t>(slot.attempt + 1)});
+  // Silence: no word on the window. Try again, or call it filtered (or the host down).
+  const unsigned retries = slot.discovery ? std::min(o_.retries, kDiscoveryRetries) : o_.retries;
+  if (slot.attempt < retries) {
+    retries_.push_back({slot.host, hosts_[slot.host].generation, slot.port,
+                        static_cast<std::uint8_t>(slot.attempt + 1), slot.probe, slot.kind,
+                        slot.discovery});
     free_slot(index);
     return;
+  }
+  if (slot.discovery) {
+    const std::uint32_t host = slot.host;
+    hosts_[host].discovery_ids[slot.probe] = 0;
+    free_slot(index);
+    --hosts_[host].discovery_pending;
+    return discovery_failed(host);
   }
   conclude(index, PortState::Filtered, 0, {});
 }
@@ -275,6 +325,87 @@ void Scheduler::replies_done() {
 void Scheduler::failed(Error error) {
   if (!fatal_) fatal_ = std::move(error);
   if (loop_) loop_->stop();
+}
+
+// An answer to a discovery probe. Anything from the host itself means it is up; an ICMP
+// unreachable from a router on the way means this probe learned nothing more.
+void Scheduler::discovered(std::uint32_t index, const Reply& reply, std::uint32_t rtt_us) {
+  const Slot slot = slots_[index];
+  Host& host = hosts_[slot.host];
+  host.discovery_ids[slot.probe] = 0;
+  free_slot(index);
+  --host.discovery_pending;
+  if (host.phase != Phase::Discover) return;
+  if (reply.answer == Answer::Unreachable && !reply.from_target) return discovery_failed(slot.host);
+  const char* reason = "reset";
+  switch (reply.answer) {
+    case Answer::Open:
+      reason = slot.kind == ProbeKind::TcpConnect ? "connected" : "syn-ack";
+      break;
+    case Answer::Closed:
+      reason = slot.kind == ProbeKind::TcpConnect ? "refused" : "reset";
+      break;
+    case Answer::Alive:
+      reason = slot.kind == ProbeKind::IcmpEcho        ? "echo-reply"
+               : slot.kind == ProbeKind::IcmpTimestamp ? "timestamp-reply"
+                                                       : "reset";
+      break;
+    case Answer::Unreachable:
+      reason = "unreachable";
+      break;
+  }
+  host_up(slot.host, reason, rtt_us);
+}
+
+// Every discovery probe of a host got no answer, or only a router's: it is down.
+void Scheduler::discovery_failed(std::uint32_t host_index) {
+  Host& host = hosts_[host_index];
+  if (host.phase != Phase::Discover || host.discovery_pending > 0 ||
+      host.discovery_issued < discovery_plan(host).size()) {
+    return;
+  }
+  host.status = HostStatus::Down;
+  ++hosts_down_;
+  finish_host(host_index, true);
+}
+
+// The host answered: stop its other discovery probes, then scan its ports (or, with
+// discovery only, write it).
+void Scheduler::host_up(std::uint32_t host_index, const char* reason, std::uint32_t rtt_us) {
+  Host& host = hosts_[host_index];
+  host.status = HostStatus::Up;
+  host.reason = reason;
+  host.latency_us = rtt_us;
+  ++hosts_up_;
+  for (std::uint32_t& id : host.discovery_ids) {
+    if (id == 0) continue;
+    const std::uint32_t index = slot_of(id);
+    Slot& slot = slots_[index];
+    if (slot.live && slot.generation == id >> kSlotBits) {
+      engine_for(slot).cancel(id);
+      wheel_.remove(index);
+      free_slot(index);
+    }
+    id = 0;
+  }
+  host.discovery_pending = 0;
+  host.phase = Phase::Scan;
+  if (!plan_.scan_ports) return finish_host(host_index, true);
+  if (!host.in_ready) {
+    ready_.push_back(host_index);
+    host.in_ready = true;
+  }
+}
+
+const std::vector<DiscoveryProbe>& Scheduler::discovery_plan(const Host& host) const {
+  return host.target.address.is_v4() ? plan_.discover_v4 : plan_.discover_v6;
+}
+
+template <class Fn>
+void Scheduler::each_engine(Fn&& fn) {
+  fn(*plan_.port_engine);
+  if (plan_.discovery_engine != nullptr && plan_.discovery_engine != plan_.port_engine)
+    fn(*plan_.discovery_engine);
 }
 
 void Scheduler::conclude(std::uint32_t index, PortState state, std::uint32_t rtt_us,
@@ -315,8 +446,11 @@ void Scheduler::finish_host(std::uint32_t index, bool complete) {
   result.open = host.open;
   result.closed = host.closed;
   result.filtered = host.filtered;
-  result.ports = port_count_;
+  result.ports = plan_.scan_ports ? port_count_ : 0;
   result.complete = complete;
+  result.status = host.status;
+  result.latency_us = host.latency_us;
+  result.reason = host.reason;
   sink_.host(result);
   window_.host_left(Micros(host.min_rtt_us));
   host.live = false;
@@ -354,13 +488,13 @@ void Scheduler::age_young(Clock::time_point now) {
 
 void Scheduler::on_wheel() {
   wheel_armed_ = Clock::time_point::max();
-  engine_.poll();  // answers already received are answers, not timeouts
+  each_engine([](Engine& e) { e.poll(); });  // answers already in are answers, not timeouts
   const Clock::time_point now = Clock::now();
   expiring_ = true;
   wheel_.expire(now, [this](std::uint32_t index) {
     const Slot& slot = slots_[index];
     if (!slot.live) return;
-    engine_.expire((static_cast<std::uint32_t>(slot.generation) << kSlotBits) | index);
+    engine_for(slot).expire((static_cast<std::uint32_t>(slot.generation) << kSlotBits) | index);
   });
   expiring_ = false;
   sink_.flush();
@@ -404,9 +538,10 @@ void Scheduler::stop(int signo) {
   if (stopped_) return;
   stopped_ = true;
   stop_signal_ = signo;
-  engine_.close();
+  each_engine([](Engine& e) { e.close(); });
+  // Hosts still being discovered are neither up nor down: they are left for a rerun.
   for (std::uint32_t i = 0; i < hosts_.size(); ++i) {
-    if (hosts_[i].live) finish_host(i, false);
+    if (hosts_[i].live && hosts_[i].phase == Phase::Scan) finish_host(i, false);
   }
   sink_.flush();
   loop_->stop();

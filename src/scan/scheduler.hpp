@@ -14,6 +14,7 @@
 // Single-threaded: everything, engine callbacks included, runs on the loop run() creates.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -41,6 +42,22 @@ inline constexpr std::uint32_t slot_of(std::uint32_t id) {
   return id & (kMaxSlots - 1);
 }
 
+// A discovery probe: what to send a host to learn whether it is up.
+struct DiscoveryProbe {
+  ProbeKind kind;
+  std::uint16_t port;  // TCP kinds
+};
+
+// What a scan sends, and through which engines (the same object may serve both).
+struct ScanPlan {
+  ProbeKind port_kind = ProbeKind::TcpConnect;
+  Engine* port_engine = nullptr;
+  Engine* discovery_engine = nullptr;  // nullptr: no discovery
+  std::vector<DiscoveryProbe> discover_v4, discover_v6;
+  bool scan_ports = true;  // false: discovery only (-sn)
+  std::uint32_t max_in_flight = 4096;
+};
+
 class Scheduler final : private EngineEvents {
  public:
   using Clock = EventLoop::Clock;
@@ -57,8 +74,7 @@ class Scheduler final : private EngineEvents {
     double min_window = 0;  // the smallest the loss window got after it first grew
   };
 
-  Scheduler(const TargetSource& targets, const ScanOptions& options, ProbeKind kind, Engine& engine,
-            std::uint32_t max_in_flight, ScanSink& sink,
+  Scheduler(const TargetSource& targets, const ScanOptions& options, ScanPlan plan, ScanSink& sink,
             std::function<void(const ScanProgress&)> progress);
   ~Scheduler();
 
@@ -66,6 +82,9 @@ class Scheduler final : private EngineEvents {
   const Stats& stats() const noexcept { return stats_; }
 
  private:
+  static constexpr std::size_t kMaxDiscoveryProbes = 4;
+  enum class Phase : std::uint8_t { Discover, Scan };
+
   struct Host {
     Target target;
     std::uint64_t index = 0;  // in the TargetSource
@@ -75,7 +94,16 @@ class Scheduler final : private EngineEvents {
     std::uint32_t pending = 0;  // of those, not yet decided
     std::uint32_t offset = 0;   // where in the port order this host starts
     std::uint32_t open = 0, closed = 0, filtered = 0;
+    std::uint32_t latency_us = 0;
+    std::uint16_t generation = 0;  // tells a reused host slot from the host that had it
+    Phase phase = Phase::Scan;
+    HostStatus status = HostStatus::Unknown;
+    std::uint8_t discovery_issued = 0;
+    std::uint8_t discovery_pending = 0;
+    std::array<std::uint32_t, kMaxDiscoveryProbes> discovery_ids{};  // live probe ids, 0: none
+    const char* reason = "";
     bool live = false;
+    bool in_ready = false;
   };
   struct Slot {
     Clock::time_point sent;
@@ -83,13 +111,20 @@ class Scheduler final : private EngineEvents {
     std::uint16_t port = 0;
     std::uint16_t generation = 0;
     std::uint8_t attempt = 0;
+    std::uint8_t probe = 0;  // discovery: which of the plan's probes
+    ProbeKind kind = ProbeKind::TcpConnect;
+    bool discovery = false;
     bool live = false;
     bool young = false;
   };
   struct Work {
     std::uint32_t host;
+    std::uint16_t host_generation;
     std::uint16_t port;
     std::uint8_t attempt;
+    std::uint8_t probe;
+    ProbeKind kind;
+    bool discovery;
   };
   struct Sent {  // the young queue: probes in the order they were sent
     std::uint32_t slot;
@@ -109,6 +144,15 @@ class Scheduler final : private EngineEvents {
   StartStatus start(const Work& work, Clock::time_point now);
   void conclude(std::uint32_t index, PortState state, std::uint32_t rtt_us,
                 std::string_view banner);
+  void discovered(std::uint32_t index, const Reply& reply, std::uint32_t rtt_us);
+  void discovery_failed(std::uint32_t host_index);
+  void host_up(std::uint32_t host_index, const char* reason, std::uint32_t rtt_us);
+  const std::vector<DiscoveryProbe>& discovery_plan(const Host& host) const;
+  Engine& engine_for(const Slot& slot) {
+    return slot.discovery ? *plan_.discovery_engine : *plan_.port_engine;
+  }
+  template <class Fn>
+  void each_engine(Fn&& fn);
   void record(Host& host, std::uint32_t host_index, std::uint16_t port, PortState state,
               std::uint32_t rtt_us, std::string_view banner);
   void finish_host(std::uint32_t host_index, bool complete);
@@ -128,8 +172,7 @@ class Scheduler final : private EngineEvents {
 
   const TargetSource& targets_;
   const ScanOptions& o_;
-  const ProbeKind kind_;
-  Engine& engine_;
+  ScanPlan plan_;
   ScanSink& sink_;
   std::function<void(const ScanProgress&)> progress_;
 
@@ -176,6 +219,8 @@ class Scheduler final : private EngineEvents {
   std::uint64_t decided_ = 0;
   std::uint64_t open_ = 0;
   std::uint64_t hosts_done_ = 0;
+  std::uint64_t hosts_up_ = 0;
+  std::uint64_t hosts_down_ = 0;
   std::uint64_t probes_sent_ = 0;
   Stats stats_;
 };

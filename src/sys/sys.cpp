@@ -1,10 +1,13 @@
 #include "sys/sys.hpp"
 
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <pthread.h>
 #include <sched.h>
 #include <sys/eventfd.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -211,6 +214,16 @@ int this_thread_cpus(cpu_set_t& mask) noexcept {
 
 int set_this_thread_cpus(const cpu_set_t& mask) noexcept {
   return ::pthread_setaffinity_np(::pthread_self(), sizeof mask, &mask);
+}
+
+int drop_capabilities() noexcept {
+  __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+  __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3] = {};
+  // The ambient set goes first (it can't exceed what is about to be emptied anyway).
+  ::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+  if (::syscall(SYS_capset, &header, data) < 0) return errno;
+  if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) return errno;
+  return 0;
 }
 
 int eventfd(unsigned initial, int flags) noexcept {

@@ -103,6 +103,11 @@ int recvmmsg(int fd, mmsghdr* messages, unsigned count, int flags) noexcept;
 // descriptors) and returns the soft limit now in force.
 std::size_t raise_open_file_limit() noexcept;
 
+// Gives up every capability of the calling thread (effective, permitted, inheritable) and
+// sets no_new_privs, so nothing it runs later can regain them. Threads started afterwards
+// inherit the empty sets. 0, or an errno value.
+int drop_capabilities() noexcept;
+
 // The CPUs this process may run on (sched_getaffinity), in ascending order; never empty
 // (falls back to CPU 0 if the kernel won't say).
 std::vector<int> usable_cpus();

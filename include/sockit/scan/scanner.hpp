@@ -44,6 +44,35 @@ enum class ScanType : std::uint8_t {
   Syn,      // -sS: raw TCP SYN probes, needs CAP_NET_RAW
 };
 
+// Host discovery before (or instead of) the port scan.
+enum class Discovery : std::uint8_t {
+  Auto,   // discover first when there is more than one address; a lone target is scanned as is
+  Skip,   // -Pn: every host is scanned
+  Force,  // --discover: even a lone target
+  Only,   // -sn: find the live hosts, scan no ports
+};
+
+// Which probes find a live host. All false: nmap's defaults for the privilege at hand —
+// with CAP_NET_RAW, ICMP echo, TCP SYN to 443, TCP ACK to 80 and ICMP timestamp (IPv6:
+// ICMPv6 echo, SYN 443, ACK 80); without it, connect() to 80 and 443. Any true one asks for
+// exactly those, and the raw ones then need CAP_NET_RAW (EPERM without it).
+struct DiscoveryProbes {
+  bool echo = false;
+  bool timestamp = false;
+  bool syn = false;
+  bool ack = false;
+  std::uint16_t syn_port = 443;
+  std::uint16_t ack_port = 80;
+  bool any() const noexcept { return echo || timestamp || syn || ack; }
+};
+
+enum class HostStatus : std::uint8_t {
+  Unknown,  // not discovered (-Pn, or a lone target)
+  Up,
+  Down,
+};
+std::string_view to_string(HostStatus status) noexcept;
+
 // The hosts to scan, by index. A TargetVector holds them; a source of its own can generate
 // them (a huge range need not be held in memory).
 class TargetSource {
@@ -66,6 +95,8 @@ class TargetVector final : public TargetSource {
 struct ScanOptions {
   std::vector<std::uint16_t> ports;
   ScanType type = ScanType::Connect;
+  Discovery discovery = Discovery::Auto;
+  DiscoveryProbes discovery_probes;
   std::chrono::milliseconds timeout{1000};     // first-try timeout before any RTT is known
   std::chrono::milliseconds min_timeout{100};  // never wait less (a busy host answers late)
   std::chrono::milliseconds max_timeout{3000};
@@ -82,6 +113,9 @@ struct ScanOptions {
   // Signals (SIGINT, SIGTERM) that stop the scan cleanly: what was found is kept, the
   // summary says interrupted. Blocked in the calling thread while scan() runs.
   std::vector<int> stop_signals;
+  // SYN scan: once the raw sockets are open, give up every capability of the calling
+  // thread (and so of the threads it starts later) before the first packet is parsed.
+  bool drop_capabilities = false;
 };
 
 struct PortResult {
@@ -100,6 +134,9 @@ struct HostResult {
   std::uint32_t filtered = 0;
   std::uint32_t ports = 0;  // ports the scan has for each host
   bool complete = true;     // false: the scan stopped before every port was probed
+  HostStatus status = HostStatus::Unknown;
+  std::uint32_t latency_us = 0;  // discovery: the round trip of the answer that found it
+  std::string_view reason;       // discovery: "echo-reply", "syn-ack", "reset", …
 };
 
 // Where results go, as they are found. Called on the thread that called scan().
@@ -109,7 +146,8 @@ class ScanSink {
   // Each open and filtered port (and closed ones with keep_closed), once, as it is decided.
   // `host` is the target's index in the TargetSource.
   virtual void port(std::uint64_t host, const Target& target, const PortResult& result) = 0;
-  // Each host, once, when every probe to it is done (or at an interruption, the part done).
+  // Each host, once, when every probe to it is done (or at an interruption, the part done);
+  // with discovery, hosts found down too (status Down, no ports).
   virtual void host(const HostResult& host) = 0;
   // A batch of results ended: a good moment to write them out.
   virtual void flush() {}
@@ -129,6 +167,9 @@ struct ScanSummary {
   std::uint64_t ports = 0;        // ports per host
   std::uint64_t probes_sent = 0;  // tries included
   std::uint64_t open = 0;
+  std::uint64_t hosts_up = 0;    // with discovery
+  std::uint64_t hosts_down = 0;  // with discovery
+  bool discovered = false;       // host discovery ran
   bool interrupted = false;
   int signal = 0;  // the stop signal that interrupted it
   std::chrono::steady_clock::duration elapsed{};

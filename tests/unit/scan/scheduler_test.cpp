@@ -103,6 +103,13 @@ class RecordingSink final : public ScanSink {
   bool complete = true;
 };
 
+ScanPlan plan(Engine& engine, std::uint32_t max_in_flight) {
+  ScanPlan p;
+  p.port_engine = &engine;
+  p.max_in_flight = max_in_flight;
+  return p;
+}
+
 ScanOptions options(std::vector<std::uint16_t> ports) {
   ScanOptions o;
   o.ports = std::move(ports);
@@ -134,7 +141,7 @@ TEST(Scheduler, SilenceFromDeadHostsDoesNotHoldUpLiveOnes) {
       lost_when_live_answered.push_back(engine.lost_);
     }
   };
-  Scheduler s(targets, o, ProbeKind::TcpConnect, engine, 4096, sink, {});
+  Scheduler s(targets, o, plan(engine, 4096), sink, {});
   auto summary = s.run();
   ASSERT_TRUE(summary) << summary.error().message();
   ASSERT_EQ(lost_when_live_answered.size(), 20u);
@@ -159,7 +166,7 @@ TEST(Scheduler, RetriesOnlyForUnansweredProbes) {
       },
       milliseconds(1));
   RecordingSink sink;
-  Scheduler s(targets, o, ProbeKind::TcpConnect, engine, 4096, sink, {});
+  Scheduler s(targets, o, plan(engine, 4096), sink, {});
   ASSERT_TRUE(s.run());
   for (const auto& [key, attempts] : engine.attempts_) {
     if (key.second == 443) {
@@ -188,7 +195,7 @@ TEST(Scheduler, LossFromAnsweringHostsShrinksTheWindow) {
       },
       milliseconds(1));
   RecordingSink sink;
-  Scheduler s(targets, o, ProbeKind::TcpConnect, engine, 4096, sink, {});
+  Scheduler s(targets, o, plan(engine, 4096), sink, {});
   ASSERT_TRUE(s.run());
   EXPECT_EQ(sink.closed, 20'000u);
   EXPECT_EQ(sink.filtered, 0u);
@@ -212,7 +219,7 @@ TEST(Scheduler, MemoryIsBoundedByTheWorkInFlightNotTheTargets) {
   engine.record_attempts_ = false;
   RecordingSink sink;
   const long before = rss_kib();
-  Scheduler s(targets, o, ProbeKind::TcpConnect, engine, 4096, sink, {});
+  Scheduler s(targets, o, plan(engine, 4096), sink, {});
   ASSERT_TRUE(s.run());
   EXPECT_EQ(sink.hosts, 1'000'000u);
   EXPECT_EQ(sink.closed, 1'000'000u);
@@ -227,10 +234,10 @@ TEST(Scheduler, NoTargetsOrNoPortsFinishAtOnce) {
   RecordingSink sink;
   FakeEngine engine([](const Probe&) { return FakeEngine::Verdict::Closed; }, {});
   GeneratedTargets none(0);
-  Scheduler a(none, options({80}), ProbeKind::TcpConnect, engine, 64, sink, {});
+  Scheduler a(none, options({80}), plan(engine, 64), sink, {});
   ASSERT_TRUE(a.run());
   GeneratedTargets some(3);
-  Scheduler b(some, options({}), ProbeKind::TcpConnect, engine, 64, sink, {});
+  Scheduler b(some, options({}), plan(engine, 64), sink, {});
   ASSERT_TRUE(b.run());
   EXPECT_EQ(sink.hosts, 0u);
 }
