@@ -96,13 +96,15 @@ void add_scan_command(CLI::App& app, ScanCommandOptions& o) {
   cmd->add_option("--retries", o.retries, "Extra tries for probes that got no answer")
       ->check(CLI::Range(0, 10))
       ->capture_default_str();
-  cmd->add_option("--rate", o.rate, "At most N connects per second (default: no limit)")
+  cmd->add_option("--rate", o.rate,
+                  "At most N probes per second (default: as fast as answers allow)")
       ->check(CLI::PositiveNumber);
-  cmd->add_option("--max-in-flight", o.max_in_flight,
-                  "At most N probes at once (default: from the descriptor limit, up to 4096)")
+  cmd->add_option(
+         "--max-in-flight", o.max_in_flight,
+         "At most N probes at once (default: -sT from the descriptor limit, up to 4096; -sS 65536)")
       ->check(CLI::Range(1, 1 << 20));
   cmd->add_option("-j,--threads", o.threads,
-                  "Scanning threads (default: one per core for big scans)")
+                  "Connect scan threads (default: one per core for big scans)")
       ->check(CLI::Range(1, 64));
   cmd->add_flag("--sequential", o.sequential, "Probe in order instead of a scrambled order");
   cmd->add_flag("--banner", o.banner, "Show the first line each open port sends");
