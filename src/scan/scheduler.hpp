@@ -12,6 +12,7 @@
 // after which a probe stops counting against the window.
 //
 // Single-threaded: everything, engine callbacks included, runs on the loop run() creates.
+// It keeps references to the targets, the options and the sink: they must outlive it.
 #pragma once
 
 #include <array>

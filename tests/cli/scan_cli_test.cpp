@@ -133,7 +133,9 @@ JsonScan read_json(const std::string& out) {
     } else if (type == "host") {
       // Discovery (more than one address) adds status, reason and latency_ms.
       EXPECT_EQ(o.size(), o.contains("status") ? 10u : 7u) << line;
-      if (o.contains("status")) EXPECT_EQ(o["status"].text, "up") << line;
+      if (o.contains("status")) {
+        EXPECT_EQ(o["status"].text, "up") << line;
+      }
       for (const char* n : {"open", "closed", "filtered", "ports"})
         EXPECT_EQ(o[n].kind, JsonScalar::Kind::Number) << n << " in " << line;
       EXPECT_TRUE(scan.hosts.emplace(address, o).second) << "host listed twice: " << line;

@@ -234,10 +234,12 @@ TEST(Scheduler, NoTargetsOrNoPortsFinishAtOnce) {
   RecordingSink sink;
   FakeEngine engine([](const Probe&) { return FakeEngine::Verdict::Closed; }, {});
   GeneratedTargets none(0);
-  Scheduler a(none, options({80}), plan(engine, 64), sink, {});
+  const ScanOptions one_port = options({80});  // the scheduler keeps a reference
+  Scheduler a(none, one_port, plan(engine, 64), sink, {});
   ASSERT_TRUE(a.run());
   GeneratedTargets some(3);
-  Scheduler b(some, options({}), plan(engine, 64), sink, {});
+  const ScanOptions no_ports = options({});
+  Scheduler b(some, no_ports, plan(engine, 64), sink, {});
   ASSERT_TRUE(b.run());
   EXPECT_EQ(sink.hosts, 0u);
 }
