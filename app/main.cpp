@@ -44,6 +44,9 @@ int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   for (auto& a : args)
     if (a == "-iL") a = "--input-list";
+  // An interrupted scan saves its arguments so that --resume can run it again.
+  if (auto at = std::find(args.begin(), args.end(), "scan"); at != args.end())
+    scan.args.assign(at + 1, args.end());
   std::reverse(args.begin(), args.end());  // CLI11 takes the vector back to front
 
   try {

@@ -14,6 +14,7 @@
 #include "listen_address.hpp"
 #include "output.hpp"
 #include "scan_report.hpp"
+#include "scan_state.hpp"
 #include "sockit/scan/port_spec.hpp"
 #include "sockit/scan/scanner.hpp"
 #include "sockit/scan/targets.hpp"
@@ -113,9 +114,64 @@ void add_scan_command(CLI::App& app, ScanCommandOptions& o) {
       ->capture_default_str();
   cmd->add_option("--show", o.show, "Also list closed and/or filtered ports: closed,filtered");
   cmd->add_option("--seed", o.seed, "Seed for the probe order (reproducible runs)");
+  cmd->add_option("--resume", o.resume,
+                  "Go on with the scan an interruption (Ctrl+C) saved in FILE (by default " +
+                      std::string(kDefaultStateFile) + "): only what it left is probed");
 }
 
+namespace {
+
+// The options a state file's saved arguments stand for, parsed as the command line was.
+Result<ScanCommandOptions> parse_saved_args(const std::string& path,
+                                            const std::vector<std::string>& args) {
+  ScanCommandOptions o;
+  CLI::App app;
+  add_scan_command(app, o);
+  std::vector<std::string> argv(args.rbegin(), args.rend());
+  argv.push_back("scan");  // CLI11 takes the vector back to front
+  auto refused = [&](const std::string& why) {
+    return Error(std::make_error_code(std::errc::invalid_argument),
+                 "read " + path + ": its scan arguments: " + why);
+  };
+  try {
+    app.parse(argv);
+  } catch (const CLI::ParseError& e) {
+    return refused(e.what());
+  }
+  if (!o.resume.empty()) return refused("--resume inside a state file");
+  o.args = args;
+  return o;
+}
+
+int scan_as_given(const ScanCommandOptions& o, const ScanState* state,
+                  const std::string& state_path);
+
+}  // namespace
+
 int run_scan(const ScanCommandOptions& o) {
+  if (o.resume.empty()) return scan_as_given(o, nullptr, kDefaultStateFile);
+  const bool alone = (o.args.size() == 2 && o.args[0] == "--resume") ||
+                     (o.args.size() == 1 && o.args[0].starts_with("--resume="));
+  if (!alone) {
+    return report(
+               "--resume FILE goes on with the scan saved in FILE, as it was given: it takes "
+               "no other arguments"),
+           kUsage;
+  }
+  auto state = read_scan_state(o.resume);
+  // A state file's own faults are whole sentences: "read F: line 3: malformed 'host' line".
+  if (!state && state.error().is(std::errc::invalid_argument))
+    return report(state.error().context()), kUsage;
+  if (!state) return report(state.error()), exit_code_for(state.error());
+  auto saved = parse_saved_args(o.resume, state->args);
+  if (!saved) return report(saved.error().context()), kUsage;
+  return scan_as_given(*saved, &*state, o.resume);
+}
+
+namespace {
+
+int scan_as_given(const ScanCommandOptions& o, const ScanState* state,
+                  const std::string& state_path) {
   // Ports.
   auto ports = scan::parse_ports(o.ports);
   if (!ports) return report(ports.error()), kUsage;
@@ -242,8 +298,20 @@ int run_scan(const ScanCommandOptions& o) {
     return report("--banner needs a connection: use it with the connect scan (-sT)"), kUsage;
   }
 
-  const bool progress = ::isatty(2) && std::getenv("NO_COLOR") == nullptr;
   const std::uint64_t host_total = targets.size();
+  const std::uint64_t port_total = options.ports.size();
+  if (state != nullptr) {
+    if (state->hosts != host_total || state->ports != port_total) {
+      return report("resume " + state_path + ": the scan's targets and ports now come to " +
+                    std::to_string(host_total) + " hosts and " + std::to_string(port_total) +
+                    " ports, not " + std::to_string(state->hosts) + " and " +
+                    std::to_string(state->ports) + " (did a name resolve differently?)"),
+             kUsage;
+    }
+    options.resume = state->checkpoint;
+  }
+
+  const bool progress = ::isatty(2) && std::getenv("NO_COLOR") == nullptr;
   scan::TargetVector source(std::move(targets));
   ScanWriter writer(format, show, progress && ::isatty(1));
   auto summary = scan::scan(source, options, writer,
@@ -262,17 +330,37 @@ int run_scan(const ScanCommandOptions& o) {
              (syn ? "the connect scan (-sT)" : "the default discovery (connect to 80 and 443)"));
       return kPermission;
     }
+    if (summary.error().is(std::errc::invalid_argument))  // a checkpoint that does not fit
+      return report(summary.error().context()), kUsage;
     return report(summary.error()), exit_code_for(summary.error());
   }
   writer.summary(*summary, host_total);
   if (summary->interrupted) {
-    report("interrupted: " + std::to_string(summary->hosts) + " of " + std::to_string(host_total) +
-           " hosts scanned");
+    // Hosts done, in this run and any it resumed: all before the checkpoint's next host,
+    // but those it still holds.
+    const auto& left = summary->checkpoint;
+    const std::uint64_t done = left ? left->next_host - left->hosts.size() : host_total;
+    std::string message = "interrupted: " + std::to_string(done) + " of " +
+                          std::to_string(host_total) + " hosts done";
+    if (left) {
+      auto saved = write_scan_state(state_path, {o.args, host_total, port_total, *left});
+      if (saved)
+        message += "; go on with: sockit scan --resume " + state_path;
+      else
+        message += "; what is left could not be saved: " + saved.error().message();
+    } else if (state != nullptr) {
+      std::remove(state_path.c_str());  // nothing was left of it
+    }
+    report(message);
     return kInterrupted;
   }
+  // Finished: the state it went on from has nothing left to give.
+  if (state != nullptr) std::remove(state_path.c_str());
 
   if (unresolved == 0) return kOk;
   return unresolved == specs.size() && specs.size() == 1 ? last_failure : kPartial;
 }
+
+}  // namespace
 
 }  // namespace sockit::cli

@@ -35,6 +35,8 @@ struct ScanCommandOptions {
   unsigned max_in_flight = 0;
   unsigned threads = 0;
   unsigned long long seed = 0;
+  std::string resume;             // --resume FILE: go on with an interrupted scan
+  std::vector<std::string> args;  // the scan's arguments as given, kept for its state file
 };
 
 void add_scan_command(CLI::App& app, ScanCommandOptions& options);

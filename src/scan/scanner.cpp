@@ -51,9 +51,36 @@ std::string_view to_string(HostStatus status) noexcept {
   return "?";
 }
 
+namespace {
+
+// A checkpoint fits when everything it names exists in this scan: positions within the
+// targets, counts within the ports, pending ports among them.
+Result<void> check_checkpoint(const ScanCheckpoint& c, std::uint64_t hosts,
+                              const std::vector<std::uint16_t>& ports) {
+  const Error misfit(std::make_error_code(std::errc::invalid_argument),
+                     "resume: the checkpoint does not fit these targets and ports");
+  if (c.seed == 0 || c.next_host > hosts) return misfit;
+  std::vector<std::uint16_t> sorted = ports;
+  std::sort(sorted.begin(), sorted.end());
+  for (const auto& h : c.hosts) {
+    if (h.position >= c.next_host || h.issued > ports.size() || h.pending.size() > h.issued)
+      return misfit;
+    for (std::uint16_t port : h.pending)
+      if (!std::binary_search(sorted.begin(), sorted.end(), port)) return misfit;
+  }
+  return {};
+}
+
+}  // namespace
+
 Result<ScanSummary> scan(const TargetSource& targets, const ScanOptions& options, ScanSink& sink,
                          const std::function<void(const ScanProgress&)>& on_progress) {
   ScanOptions o = options;
+  if (o.resume) {
+    if (auto fits = check_checkpoint(*o.resume, targets.size(), o.ports); !fits)
+      return std::move(fits).error();
+    o.seed = o.resume->seed;
+  }
   if (o.seed == 0) o.seed = std::random_device{}() | 1;
   const std::uint64_t total = targets.size() * o.ports.size();
 

@@ -52,6 +52,20 @@ Scheduler::Scheduler(const TargetSource& targets, const ScanOptions& options, Sc
   free_slots_.reserve(slots_.size());
   for (std::size_t i = slots_.size(); i-- > 0;)
     free_slots_.push_back(static_cast<std::uint32_t>(i));
+  if (options.resume) {
+    next_host_ = options.resume->next_host;
+    resumed_.assign(options.resume->hosts.begin(), options.resume->hosts.end());
+  }
+  total_ = remaining_probes();
+}
+
+// First tries still to decide: every port of the hosts not taken in yet, and what the
+// resumed hosts have left.
+std::uint64_t Scheduler::remaining_probes() const {
+  std::uint64_t total = (host_count_ - std::min(next_host_, host_count_)) * port_count_;
+  for (const auto& h : resumed_)
+    total += h.discover ? port_count_ : port_count_ - h.issued + h.pending.size();
+  return total;
 }
 
 Scheduler::~Scheduler() = default;
@@ -100,9 +114,9 @@ Result<ScanSummary> Scheduler::run() {
   summary.interrupted = stop_signal_ != 0;
   summary.signal = stop_signal_;
   summary.elapsed = Clock::now() - start_;
+  summary.checkpoint = std::move(checkpoint_);
   if (progress_) {
-    ScanProgress p{decided_,       host_count_ * port_count_, open_, hosts_done_, host_count_,
-                   summary.elapsed};
+    ScanProgress p{decided_, total_, open_, hosts_done_, host_count_, summary.elapsed};
     progress_(p);
   }
   return summary;
@@ -110,7 +124,7 @@ Result<ScanSummary> Scheduler::run() {
 
 bool Scheduler::finished() const {
   return in_flight_ == 0 && retries_.empty() && ready_.empty() && active_hosts_ == 0 &&
-         next_host_ >= host_count_;
+         resumed_.empty() && next_host_ >= host_count_;
 }
 
 // Starts probes until the window is full, the rate says wait, or the work runs out.
@@ -199,33 +213,57 @@ bool Scheduler::next_work(Work& work) {
   return false;
 }
 
-// Takes the next host in the host order into the scan, if there is one and room for it.
+// Takes the next host into the scan, if there is one and room for it: a resumed scan's
+// unfinished hosts first, then the host order.
 bool Scheduler::admit() {
-  if (next_host_ >= host_count_ || active_hosts_ >= max_hosts_) return false;
+  if (active_hosts_ >= max_hosts_) return false;
   if (port_count_ == 0 && plan_.scan_ports) return false;
-  const std::uint64_t seq = next_host_++;
+  if (!resumed_.empty()) {
+    const ScanCheckpoint::Host h = std::move(resumed_.front());
+    resumed_.pop_front();
+    take_in(h.position, h.discover ? 0 : h.issued, h.discover ? nullptr : &h.pending, h.discover);
+    return true;
+  }
+  if (next_host_ >= host_count_) return false;
+  take_in(next_host_++, 0, nullptr, plan_.discovery_engine != nullptr);
+  return true;
+}
+
+// A host starts (or, resumed, goes on): `issued` ports of its order already handed out, of
+// which `pending` are still to be probed; discovery first if `discover`.
+void Scheduler::take_in(std::uint64_t position, std::uint32_t issued,
+                        const std::vector<std::uint16_t>* pending, bool discover) {
   std::uint32_t index;
   if (!free_hosts_.empty()) {
     index = free_hosts_.back();
     free_hosts_.pop_back();
   } else {
     index = static_cast<std::uint32_t>(hosts_.size());
-    hosts_.push_back(Host{Target{}, 0, group_rtt_});
+    hosts_.push_back(Host{Target{}, 0, 0, group_rtt_});
   }
   Host& host = hosts_[index];
-  const std::uint64_t target_index = host_order_[seq];
+  const std::uint64_t target_index = host_order_[position];
   const auto generation = static_cast<std::uint16_t>(host.generation + 1);
-  host = Host{targets_.at(target_index), target_index, group_rtt_};
+  host = Host{targets_.at(target_index), target_index, position, group_rtt_};
   host.generation = generation;
   host.rtt = RttEstimator(o_.timeout, o_.min_timeout, std::max(o_.max_timeout, o_.timeout));
-  host.offset = o_.sequential || port_count_ == 0 ? 0 : mix(seq ^ o_.seed) % port_count_;
-  host.phase = plan_.discovery_engine != nullptr ? Phase::Discover : Phase::Scan;
+  host.offset = o_.sequential || port_count_ == 0 ? 0 : mix(position ^ o_.seed) % port_count_;
+  host.phase = discover && plan_.discovery_engine != nullptr ? Phase::Discover : Phase::Scan;
   host.live = true;
+  host.issued = issued;
   ++active_hosts_;
   stats_.max_active_hosts = std::max(stats_.max_active_hosts, active_hosts_);
-  ready_.push_back(index);
-  host.in_ready = true;
-  return true;
+  if (pending != nullptr) {  // ports handed out before the interruption and never decided
+    for (std::uint16_t port : *pending)
+      retries_.push_back({index, generation, port, 0, 0, plan_.port_kind, false});
+    host.pending = static_cast<std::uint32_t>(pending->size());
+  }
+  if (host.phase == Phase::Discover || host.issued < port_count_) {
+    ready_.push_back(index);
+    host.in_ready = true;
+  } else if (host.pending == 0) {
+    finish_host(index, true);  // nothing was left of it
+  }
 }
 
 StartStatus Scheduler::start(const Work& work, Clock::time_point now) {
@@ -539,12 +577,41 @@ void Scheduler::stop(int signo) {
   stopped_ = true;
   stop_signal_ = signo;
   each_engine([](Engine& e) { e.close(); });
+  if (!finished()) checkpoint_ = checkpoint();
   // Hosts still being discovered are neither up nor down: they are left for a rerun.
   for (std::uint32_t i = 0; i < hosts_.size(); ++i) {
     if (hosts_[i].live && hosts_[i].phase == Phase::Scan) finish_host(i, false);
   }
   sink_.flush();
   loop_->stop();
+}
+
+// What is left, for a resumed scan: hosts not taken in, hosts being discovered (redone),
+// and for each host being scanned the ports handed out but not decided — in flight or
+// waiting for a retry.
+ScanCheckpoint Scheduler::checkpoint() const {
+  ScanCheckpoint c;
+  c.seed = o_.seed;
+  c.next_host = next_host_;
+  std::vector<std::uint32_t> entry(hosts_.size(), ~0u);  // host slot -> its entry in c.hosts
+  for (std::uint32_t i = 0; i < hosts_.size(); ++i) {
+    const Host& host = hosts_[i];
+    if (!host.live) continue;
+    entry[i] = static_cast<std::uint32_t>(c.hosts.size());
+    const bool discover = host.phase == Phase::Discover;
+    c.hosts.push_back({host.position, discover, discover ? 0 : host.issued, {}});
+  }
+  auto undecided = [&](std::uint32_t host, std::uint16_t generation, std::uint16_t port) {
+    if (entry[host] == ~0u || hosts_[host].generation != generation) return;
+    ScanCheckpoint::Host& h = c.hosts[entry[host]];
+    if (!h.discover) h.pending.push_back(port);
+  };
+  for (const Slot& slot : slots_)
+    if (slot.live && !slot.discovery) undecided(slot.host, hosts_[slot.host].generation, slot.port);
+  for (const Work& work : retries_)
+    if (!work.discovery) undecided(work.host, work.host_generation, work.port);
+  c.hosts.insert(c.hosts.end(), resumed_.begin(), resumed_.end());
+  return c;
 }
 
 Scheduler::Micros Scheduler::timeout_for(const Host& host, unsigned attempt) const {
@@ -576,8 +643,7 @@ void Scheduler::sample(Host& host, Micros rtt) {
 }
 
 void Scheduler::report_progress() {
-  ScanProgress p{decided_,    host_count_ * port_count_, open_, hosts_done_,
-                 host_count_, Clock::now() - start_};
+  ScanProgress p{decided_, total_, open_, hosts_done_, host_count_, Clock::now() - start_};
   progress_(p);
 }
 

@@ -88,7 +88,8 @@ class Scheduler final : private EngineEvents {
 
   struct Host {
     Target target;
-    std::uint64_t index = 0;  // in the TargetSource
+    std::uint64_t index = 0;     // in the TargetSource
+    std::uint64_t position = 0;  // in the host order
     RttEstimator rtt;
     std::uint32_t min_rtt_us = 0;
     std::uint32_t issued = 0;   // ports handed out (first tries)
@@ -142,6 +143,10 @@ class Scheduler final : private EngineEvents {
   void fill();
   bool next_work(Work& work);
   bool admit();
+  void take_in(std::uint64_t position, std::uint32_t issued,
+               const std::vector<std::uint16_t>* pending, bool discover);
+  ScanCheckpoint checkpoint() const;
+  std::uint64_t remaining_probes() const;
   StartStatus start(const Work& work, Clock::time_point now);
   void conclude(std::uint32_t index, PortState state, std::uint32_t rtt_us,
                 std::string_view banner);
@@ -181,7 +186,10 @@ class Scheduler final : private EngineEvents {
   const std::uint32_t port_count_;
   Permutation host_order_;
   Permutation port_order_;
-  std::uint64_t next_host_ = 0;  // in host order
+  std::uint64_t next_host_ = 0;               // in host order
+  std::deque<ScanCheckpoint::Host> resumed_;  // a resumed scan's unfinished hosts, taken in first
+  std::uint64_t total_ = 0;                   // probes (first tries) this run has to decide
+  std::optional<ScanCheckpoint> checkpoint_;  // made at an interruption
   std::uint32_t max_hosts_;
 
   std::vector<Host> hosts_;

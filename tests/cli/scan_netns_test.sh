@@ -3,9 +3,9 @@
 # namespace (the scanner's side; the host's network is never touched), creates a second,
 # named namespace for the target and joins them with a veth pair: 198.18.0.1/30 (scanner) and
 # 198.18.0.2/30 (target). The target listens on 20 random ports, drops 2% of everything it
-# sends (SYN-ACKs and RSTs alike) and drops the SYNs to one more port. Five scans of ports
-# 1-10000 must each find exactly the open ports, report the dropped port filtered, and
-# nothing else open.
+# sends (SYN-ACKs and RSTs alike) and drops the SYNs to one more port. Six scans of ports
+# 1-10000, three connect (-sT) and three SYN (-sS), must each find exactly the open ports,
+# report the dropped port filtered, and nothing else open.
 # Also, with the ephemeral range narrowed to the ports scanned, loopback self-connects must
 # not count as open. Exit 77 (skipped) without root or the tools.
 set -u
@@ -107,15 +107,17 @@ print("open=%s;filtered=%s;closed=%d" % (",".join(map(str, opened)), ",".join(ma
 
 failures=0
 start=$SECONDS
-for run in 1 2 3 4 5; do
+# Connect scans (-sT) and SYN scans (-sS, raw sockets) alike.
+for run in 1 2 3 4 5 6; do
   t0=$SECONDS
-  "$sockit" scan 198.18.0.2 -p 1-10000 -o json --show filtered >"$work/scan.json" 2>"$work/scan.err"; code=$?
+  type=$([[ $((run % 2)) -eq 1 ]] && echo -sT || echo -sS)
+  "$sockit" scan "$type" 198.18.0.2 -p 1-10000 -o json --show filtered >"$work/scan.json" 2>"$work/scan.err"; code=$?
   [[ $code -eq 0 ]] || fail "run $run: exit $code: $(cat "$work/scan.err")"
   summary=$(summarize <"$work/scan.json") || fail "run $run: bad JSON output"
   IFS=';' read -r open_part filtered_part closed_part <<<"$summary"
   got_open=${open_part#open=}
   got_filtered=${filtered_part#filtered=}
-  echo "run $run ($((SECONDS - t0)) s): open $got_open; filtered $got_filtered; ${closed_part/=/ }"
+  echo "run $run ($type, $((SECONDS - t0)) s): open $got_open; filtered $got_filtered; ${closed_part/=/ }"
   if [[ "$got_open" != "$expected" ]]; then
     echo "FAIL run $run: open ports $got_open, want $expected"; failures=$((failures + 1))
   fi
@@ -129,7 +131,7 @@ for run in 1 2 3 4 5; do
     echo "FAIL run $run: $others ports besides $filtered_port filtered"; failures=$((failures + 1))
   fi
 done
-echo "five scans in $((SECONDS - start)) s"
+echo "six scans in $((SECONDS - start)) s"
 
 # Self-connects: in this namespace only, make the ephemeral range the very ports scanned,
 # so that probes keep being given the port they probe.

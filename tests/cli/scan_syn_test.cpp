@@ -15,8 +15,10 @@
 
 #include "child_process.hpp"
 #include "run_command.hpp"
+#include "scan_helpers.hpp"
 #include "sockit/endpoint.hpp"
 #include "sockit/tcp.hpp"
+#include "temp_dir.hpp"
 
 namespace sockit::test {
 namespace {
@@ -26,42 +28,6 @@ using namespace std::chrono_literals;
 CommandResult sockit(std::vector<std::string> args) {
   args.insert(args.begin(), SOCKIT_BIN);
   return run_command(args, {}, 60s);
-}
-
-// Listeners on kernel-chosen loopback ports, kept open for the test.
-struct Listeners {
-  std::vector<TcpListener> held;
-  std::set<std::uint16_t> ports;
-  std::uint16_t add(const char* address = "127.0.0.1:0") {
-    auto l = TcpListener::bind(*Endpoint::parse(address)).value();
-    const std::uint16_t port = l.local().value().port();
-    held.push_back(std::move(l));
-    ports.insert(port);
-    return port;
-  }
-};
-
-// Open ports in grepable output: "Host: A ()\tPorts: 22/open/tcp//ssh///, ..."
-std::set<std::uint16_t> open_ports(const std::string& grep_output) {
-  std::set<std::uint16_t> out;
-  for (const auto& line : lines_of(grep_output)) {
-    auto at = line.find("Ports: ");
-    if (at == std::string::npos) continue;
-    std::string rest = line.substr(at + 7);
-    for (std::size_t pos = 0; (pos = rest.find("/open/", pos)) != std::string::npos; ++pos) {
-      std::size_t start = rest.rfind(' ', pos);
-      start = start == std::string::npos ? 0 : start + 1;
-      out.insert(static_cast<std::uint16_t>(std::stoi(rest.substr(start, pos - start))));
-    }
-  }
-  return out;
-}
-
-std::string port_list(const std::set<std::uint16_t>& ports) {
-  std::string out;
-  for (auto p : ports)
-    out += (out.empty() ? "" : ",") + std::to_string(p);
-  return out;
 }
 
 bool root() {
@@ -156,8 +122,10 @@ TEST(ScanSyn, GivesUpEveryCapabilityOnceItsSocketsAreOpen) {
   Listeners l;
   const std::uint16_t port = l.add();
   // Slow on purpose (--rate 100): it is still scanning when we look, then we stop it.
+  TempDir cwd;  // where the interrupted scan saves what it left
   auto scan = ChildProcess::spawn({SOCKIT_BIN, "scan", "-sS", "127.0.0.1", "--sequential", "-p",
-                                   slow_range(port), "--rate", "100", "-o", "json"});
+                                   slow_range(port), "--rate", "100", "-o", "json"},
+                                  {.cwd = cwd.path()});
   ASSERT_TRUE(scan);
   // The open port is written as soon as it is found, long before the scan ends.
   auto open = scan->wait_for_line(
@@ -183,8 +151,10 @@ TEST(ScanSyn, GivesUpEveryCapabilityOnceItsSocketsAreOpen) {
 TEST(ScanStop, ConnectScanWritesWhatItFoundOnSigterm) {
   Listeners l;
   const std::uint16_t port = l.add();
+  TempDir cwd;
   auto scan = ChildProcess::spawn({SOCKIT_BIN, "scan", "-sT", "127.0.0.1", "--sequential", "-p",
-                                   slow_range(port), "--rate", "100"});
+                                   slow_range(port), "--rate", "100"},
+                                  {.cwd = cwd.path()});
   ASSERT_TRUE(scan);
   std::this_thread::sleep_for(1000ms);
   ASSERT_TRUE(scan->running());
@@ -196,7 +166,12 @@ TEST(ScanStop, ConnectScanWritesWhatItFoundOnSigterm) {
   EXPECT_NE(out.find(std::to_string(port) + "/tcp"), std::string::npos) << out;
   EXPECT_NE(out.find("Interrupted: "), std::string::npos) << out;
   EXPECT_NE(out.find("(interrupted)"), std::string::npos) << out;
-  EXPECT_NE(scan->text(Stream::Err).find("sockit: interrupted"), std::string::npos);
+  EXPECT_NE(scan->text(Stream::Err)
+                .find("sockit: interrupted: 0 of 1 hosts done; go on with: "
+                      "sockit scan --resume sockit-scan.resume"),
+            std::string::npos)
+      << scan->text(Stream::Err);
+  EXPECT_EQ(::access((cwd / "sockit-scan.resume").c_str(), R_OK), 0);
 }
 
 TEST(ScanSyn, BannerNeedsTheConnectScan) {

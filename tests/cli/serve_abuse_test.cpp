@@ -24,11 +24,12 @@ std::vector<std::string> with_prefix(const std::vector<std::string>& out, std::s
   return found;
 }
 
-// Resident memory of the server and its children (the fork model serves in children).
+// Resident memory of the server and its children (the fork model serves in children), each
+// page they share counted once.
 long total_resident_kib(pid_t pid) {
-  long total = resident_kib(pid);
+  long total = proportional_kib(pid);
   for (pid_t child : children_of(pid))
-    total += std::max(0L, resident_kib(child));
+    total += std::max(0L, proportional_kib(child));
   return total;
 }
 

@@ -59,6 +59,10 @@ std::unique_ptr<ChildProcess> ChildProcess::spawn(const std::vector<std::string>
         ::_exit(127);
       }
     }
+    if (!options.cwd.empty() && ::chdir(options.cwd.c_str()) != 0) {
+      write_text(STDERR_FILENO, "child_process: chdir failed\n");
+      ::_exit(127);
+    }
     ::execv(args[0], args.data());
     write_text(STDERR_FILENO, "child_process: exec failed: ");
     write_text(STDERR_FILENO, std::strerror(errno));

@@ -37,6 +37,8 @@ struct SpawnOptions {
   // Runs the program in a process group of its own, as a shell runs a job, so that
   // send_signal_to_group() reaches it and everything it forks, like Ctrl+C does.
   bool own_process_group = false;
+  // The working directory it starts in; empty: the test's own.
+  std::string cwd{};
 };
 
 class ChildProcess {

@@ -37,6 +37,14 @@ long resident_kib(pid_t pid) {
   return -1;
 }
 
+long proportional_kib(pid_t pid) {
+  std::ifstream rollup("/proc/" + std::to_string(pid) + "/smaps_rollup");
+  for (std::string line; std::getline(rollup, line);) {
+    if (line.starts_with("Pss:")) return std::strtol(line.c_str() + 4, nullptr, 10);
+  }
+  return -1;
+}
+
 std::size_t thread_count(pid_t pid) {
   return entries_in("/proc/" + std::to_string(pid) + "/task");
 }

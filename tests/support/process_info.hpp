@@ -17,6 +17,10 @@ namespace sockit::test {
 // processes.
 std::size_t open_fd_count(pid_t pid);
 long resident_kib(pid_t pid);
+// Proportional set size (KiB; -1 if unknown): resident memory with each page shared among
+// N processes counted 1/N in each. A forked child shares its parent's pages copy-on-write,
+// so summing RSS over a family counts them twice and summing PSS counts them once.
+long proportional_kib(pid_t pid);
 std::size_t thread_count(pid_t pid);
 std::vector<pid_t> children_of(pid_t parent);
 

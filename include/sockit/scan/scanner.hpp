@@ -27,6 +27,7 @@
 #include <csignal>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -92,6 +93,22 @@ class TargetVector final : public TargetSource {
   std::vector<Target> targets_;
 };
 
+// Where an interrupted scan stopped: enough for a later scan of the same targets and ports
+// to probe exactly what was left, nothing twice (ScanOptions::resume). Its size follows the
+// work that was in flight, not the targets.
+struct ScanCheckpoint {
+  std::uint64_t seed = 0;       // the scan's seed: it fixes the host and port orders
+  std::uint64_t next_host = 0;  // hosts before this position in the host order were taken in
+  // A host that was taken in but not finished.
+  struct Host {
+    std::uint64_t position = 0;          // in the host order
+    bool discover = false;               // still being discovered: everything is redone
+    std::uint32_t issued = 0;            // ports handed out, from the start of its port order
+    std::vector<std::uint16_t> pending;  // of those, the ones not decided yet
+  };
+  std::vector<Host> hosts;
+};
+
 struct ScanOptions {
   std::vector<std::uint16_t> ports;
   ScanType type = ScanType::Connect;
@@ -116,6 +133,10 @@ struct ScanOptions {
   // SYN scan: once the raw sockets are open, give up every capability of the calling
   // thread (and so of the threads it starts later) before the first packet is parsed.
   bool drop_capabilities = false;
+  // Continue an interrupted scan of the same targets and ports (ScanSummary::checkpoint):
+  // only what it left is probed, in the same order, with its seed. A checkpoint that does
+  // not fit the targets and ports is refused (EINVAL).
+  std::optional<ScanCheckpoint> resume;
 };
 
 struct PortResult {
@@ -173,6 +194,8 @@ struct ScanSummary {
   bool interrupted = false;
   int signal = 0;  // the stop signal that interrupted it
   std::chrono::steady_clock::duration elapsed{};
+  // Interrupted with work left: what a resumed scan needs (ScanOptions::resume).
+  std::optional<ScanCheckpoint> checkpoint;
 };
 
 // Scans every port of every target. `on_progress`, if given, is called about five times a

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <csignal>
 #include <fstream>
 #include <map>
 #include <string>
@@ -241,6 +242,134 @@ TEST(Scheduler, NoTargetsOrNoPortsFinishAtOnce) {
   const ScanOptions no_ports = options({});
   Scheduler b(some, no_ports, plan(engine, 64), sink, {});
   ASSERT_TRUE(b.run());
+  EXPECT_EQ(sink.hosts, 0u);
+}
+
+// One run of a scan whose results are kept by (host, port), interrupted by SIGUSR1 after
+// `stop_after` results if that is not 0.
+struct Outcome {
+  std::map<std::pair<std::uint64_t, std::uint16_t>, PortState> ports;
+  std::uint64_t closed = 0, hosts_down = 0, duplicates = 0;
+  ScanSummary summary;
+};
+
+Outcome run_scan(const TargetSource& targets, const ScanOptions& o, bool discover,
+                 std::uint64_t stop_after) {
+  // Hosts whose index ends in 3 are dead; the rest answer port p open when (host + p) % 7
+  // is 0 and closed otherwise, except port 9, which is firewalled everywhere.
+  FakeEngine engine(
+      [](const Probe& p) {
+        if (host_index(p.address) % 10 == 3 || p.port == 9) return FakeEngine::Verdict::Silent;
+        return (host_index(p.address) + p.port) % 7 == 0 ? FakeEngine::Verdict::Open
+                                                         : FakeEngine::Verdict::Closed;
+      },
+      milliseconds(1));
+  Outcome out;
+  RecordingSink sink;
+  sink.on_port = [&](std::uint64_t host, const PortResult& r) {
+    if (!out.ports.emplace(std::pair{host, r.port}, r.state).second) ++out.duplicates;
+    if (stop_after != 0 && out.ports.size() == stop_after) ::raise(SIGUSR1);
+  };
+  ScanPlan p = plan(engine, 64);
+  if (discover) {
+    p.discovery_engine = &engine;
+    p.discover_v4 = {{ProbeKind::TcpConnect, 80}, {ProbeKind::TcpConnect, 443}};
+  }
+  Scheduler s(targets, o, p, sink, {});
+  auto summary = s.run();
+  EXPECT_TRUE(summary) << summary.error().message();
+  if (summary) out.summary = *summary;
+  out.closed = sink.closed;
+  out.hosts_down = out.summary.hosts_down;
+  return out;
+}
+
+class SchedulerResume : public ::testing::TestWithParam<bool> {};
+
+TEST_P(SchedulerResume, InterruptedPlusResumedEqualsUninterrupted) {
+  const bool discover = GetParam();
+  GeneratedTargets targets(300);
+  ScanOptions o = options({1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12});
+  o.timeout = milliseconds(50);
+  o.min_timeout = milliseconds(10);
+  o.retries = 1;
+  o.stop_signals = {SIGUSR1};
+  o.keep_closed = true;
+  const Outcome whole = run_scan(targets, o, discover, 0);
+  ASSERT_FALSE(whole.summary.interrupted);
+  ASSERT_FALSE(whole.summary.checkpoint);
+
+  const Outcome first = run_scan(targets, o, discover, 700);
+  ASSERT_TRUE(first.summary.interrupted);
+  ASSERT_TRUE(first.summary.checkpoint);
+  ScanOptions rest = o;
+  rest.resume = first.summary.checkpoint;
+  rest.seed = rest.resume->seed;
+  const Outcome second = run_scan(targets, rest, discover, 0);
+  ASSERT_FALSE(second.summary.interrupted);
+
+  // Nothing twice, nothing missed.
+  EXPECT_EQ(first.duplicates + second.duplicates, 0u);
+  auto both = first.ports;
+  for (const auto& [key, state] : second.ports) {
+    EXPECT_TRUE(both.emplace(key, state).second)
+        << "reported twice: " << key.first << ":" << key.second;
+  }
+  EXPECT_EQ(both, whole.ports);
+  EXPECT_EQ(first.closed + second.closed, whole.closed);
+  if (discover) {
+    EXPECT_EQ(first.hosts_down + second.hosts_down, whole.hosts_down);
+  }
+  EXPECT_GT(first.ports.size(), 0u);
+  EXPECT_GT(second.ports.size(), 0u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Discovery, SchedulerResume, ::testing::Values(false, true),
+                         [](const ::testing::TestParamInfo<bool>& param) {
+                           return param.param ? "Discover" : "PortsOnly";
+                         });
+
+TEST(SchedulerResume, ResumedTwiceStillEqualsUninterrupted) {
+  GeneratedTargets targets(200);
+  ScanOptions o = options({20, 21, 22, 23, 24, 25, 9});
+  o.timeout = milliseconds(50);
+  o.min_timeout = milliseconds(10);
+  o.retries = 0;
+  o.stop_signals = {SIGUSR1};
+  o.keep_closed = true;
+  const Outcome whole = run_scan(targets, o, false, 0);
+  const Outcome first = run_scan(targets, o, false, 300);
+  ASSERT_TRUE(first.summary.checkpoint);
+  ScanOptions second_options = o;
+  second_options.resume = first.summary.checkpoint;
+  const Outcome second = run_scan(targets, second_options, false, 200);
+  ASSERT_TRUE(second.summary.checkpoint);
+  ScanOptions third_options = o;
+  third_options.resume = second.summary.checkpoint;
+  const Outcome third = run_scan(targets, third_options, false, 0);
+  auto all = first.ports;
+  for (const auto* part : {&second, &third})
+    for (const auto& [key, state] : part->ports)
+      EXPECT_TRUE(all.emplace(key, state).second) << key.first << ":" << key.second;
+  EXPECT_EQ(all, whole.ports);
+  EXPECT_EQ(first.closed + second.closed + third.closed, whole.closed);
+}
+
+TEST(SchedulerResume, ACheckpointThatDoesNotFitIsRefused) {
+  GeneratedTargets targets(10);
+  RecordingSink sink;
+  ScanOptions o = options({80, 443});
+  ScanCheckpoint past_the_end{7, 11, {}};
+  ScanCheckpoint unknown_port{7, 5, {{2, false, 1, {22}}}};
+  ScanCheckpoint host_not_taken_in{7, 5, {{6, false, 1, {80}}}};
+  ScanCheckpoint no_seed{0, 5, {}};
+  for (const auto& c : {past_the_end, unknown_port, host_not_taken_in, no_seed}) {
+    o.resume = c;
+    auto summary = scan(targets, o, sink);
+    ASSERT_FALSE(summary);
+    EXPECT_TRUE(summary.error().is(std::errc::invalid_argument)) << summary.error().message();
+    EXPECT_NE(summary.error().message().find("resume"), std::string::npos);
+  }
   EXPECT_EQ(sink.hosts, 0u);
 }
 
