@@ -7,8 +7,9 @@
 # drop everything (ICMP included): dead hosts. Scanning 198.19.0.0/22 (1024 addresses), the
 # truth is 640 live hosts, each with 80 open, 22 closed and 443 filtered.
 # Checked: -sT and -sS find exactly that (and agree), -sn finds exactly the live hosts, -Pn
-# reports the dead ones filtered, every probe went through the veth (the host's own
-# interfaces barely moved), and without CAP_NET_RAW raw scans exit 77 with one line.
+# reports the dead ones filtered, a scan stopped by Ctrl+C plus its --resume finds the same
+# as one uninterrupted, every probe went through the veth (the host's own interfaces barely
+# moved), and without CAP_NET_RAW raw scans exit 77 with one line.
 # Exit 77 (skipped) without root or the tools.
 set -u
 sockit=${1:?usage: scan_internet_test.sh PATH/TO/sockit}
@@ -129,19 +130,28 @@ timeout 10 "$sockit" scan 198.19.0.1 -p 80 -o grep | grep -q "/open/" ||
 # mismatch. CANON receives the sorted result set, for comparing two scans.
 cat >"$work/check.py" <<'EOF'
 import ipaddress, json, sys
-mode, cidr, path = sys.argv[1:4]
+mode, cidr, paths = sys.argv[1:4]
 dead_nets = [ipaddress.ip_network("198.19.0.128/25"), ipaddress.ip_network("198.19.3.0/24")]
 everyone = [str(a) for a in ipaddress.ip_network(cidr)]
 live = {a for a in everyone if not any(ipaddress.ip_address(a) in n for n in dead_nets)}
 dead = set(everyone) - live
 problems, hosts, ports = [], {}, {}
-for n, line in enumerate(open(path), 1):
+# PATHS: one scan's output, or an interrupted scan's and its resumption's, comma-separated:
+# a host the first left incomplete is written again by the second with the rest of its ports.
+lines = [(p, n, line) for p in paths.split(",") for n, line in enumerate(open(p), 1)]
+for path, n, line in lines:
     try:
         o = json.loads(line)
     except ValueError:
-        problems.append("line %d is not JSON: %r" % (n, line[:200])); continue
+        problems.append("%s line %d is not JSON: %r" % (path, n, line[:200])); continue
     if o.get("type") == "host":
-        if o["address"] in hosts: problems.append("two host lines for %s" % o["address"])
+        before = hosts.get(o["address"])
+        if before is not None and before.get("complete", True):
+            problems.append("two host lines for %s" % o["address"])
+        if before is not None:  # the rest of a host an interruption cut short
+            for k in ("open", "closed", "filtered", "ports"): o[k] = o.get(k, 0) + before.get(k, 0)
+            for k in ("status", "reason"):
+                if k in before: o[k] = before[k]
         hosts[o["address"]] = o
     elif o.get("type") == "port":
         key = (o["address"], o["port"])
@@ -244,6 +254,42 @@ echo "== step 3: host discovery only (-sn) of 198.19.0.0/22"
 echo "== step 4: no discovery (-Pn -sS) of 198.19.0.0/23, port 80"
 { run_scan pn -Pn -sS 198.19.0.0/23 -p 80 --timeout 0.3 --retries 1 -o json --show filtered &&
   python3 "$work/check.py" pn 198.19.0.0/23 "$work/pn.json"; } || step_failed 4
+
+echo "== step 7: a SYN scan stopped by SIGTERM, then --resume: together they equal step 2"
+# Paced (--rate 2000: ~3 s in all) so that the interruption lands mid-scan, with hosts in
+# every state: discovered, being discovered, half scanned, not yet taken in. SIGTERM, not
+# SIGINT: a script's background jobs start with SIGINT ignored.
+(cd "$work" && exec "$sockit" scan -sS 198.19.0.0/22 -p 22,80,443 -o json \
+  --show filtered --rate 2000 >"$work/part1.json" 2>"$work/part1.err") & scan_pid=$!
+sleep 1.2
+kill -TERM "$scan_pid" 2>/dev/null
+for _ in $(seq 300); do kill -0 "$scan_pid" 2>/dev/null || break; sleep 0.1; done
+kill -KILL "$scan_pid" 2>/dev/null  # bounded: 30 s to write what it found and stop
+wait "$scan_pid"; code=$?
+echo "  interrupted: exit $code; $(cat "$work/part1.err")"
+if [[ $code -ne 130 || ! -s "$work/sockit-scan.resume" ]]; then
+  echo "  FAIL: want exit 130 and $work/sockit-scan.resume"; step_failed 7
+else
+  echo "  state file: $(grep -c '^host ' "$work/sockit-scan.resume") unfinished hosts," \
+    "next $(awk '$1 == "next" { print $2 }' "$work/sockit-scan.resume") of 1024"
+  (cd "$work" && timeout 60 "$sockit" scan --resume sockit-scan.resume \
+    >"$work/part2.json" 2>"$work/part2.err"); code=$?
+  echo "  resumed: exit $code"
+  if [[ $code -ne 0 || -e "$work/sockit-scan.resume" ]]; then
+    echo "  FAIL: want exit 0 and the state file gone; stderr: $(cat "$work/part2.err")"
+    step_failed 7
+  elif python3 "$work/check.py" ports 198.19.0.0/22 "$work/part1.json,$work/part2.json" \
+      "$work/resumed.canon"; then
+    if cmp -s "$work/sS.canon" "$work/resumed.canon"; then
+      echo "  interrupted + resumed agree with step 2 on all $(wc -l <"$work/resumed.canon") lines"
+    else
+      echo "  FAIL: interrupted + resumed differ from step 2:"
+      diff "$work/sS.canon" "$work/resumed.canon" | head -10; step_failed 7
+    fi
+  else
+    step_failed 7
+  fi
+fi
 
 echo "== step 5b: the scanner namespace's counters"
 lo_grew=$(($(tx_of lo) - lo_before))
