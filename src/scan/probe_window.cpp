@@ -54,6 +54,13 @@ void ProbeWindow::answered(Clock::time_point now, bool retry) {
 void ProbeWindow::aged(Clock::time_point now, Micros horizon) {
   horizon_us_ += (static_cast<double>(horizon.count()) - horizon_us_) / 8;
   ++recent_aged_;
+  // Nothing has answered yet: no loss to read and no path to learn, only silence, which is
+  // not congestion. A probe that aged out completed as an answer would have (slow start),
+  // or a dead range would be swept at the initial window per horizon however many probes
+  // the scan may have in flight. Once any host answers, only answers widen the window: a
+  // lost first try also ages before its retry is answered.
+  if (hosts_sampled_ == 0 && base_rtt_us_ <= 0 && window_ < max_in_flight_)
+    window_ = std::min<double>(max_in_flight_, window_ + 1);
   completed(now);
 }
 

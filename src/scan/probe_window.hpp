@@ -5,7 +5,8 @@
 // Silence is not congestion. A probe older than the horizon leaves the window (it goes on
 // waiting for its timeout as a timer entry only), so dead hosts and firewalled ports cost
 // no window at all; the window moves only on what answering hosts show:
-// - every answer widens it by one (slow start);
+// - every answer widens it by one (slow start); so does a probe that ages out before any
+//   host has answered at all (a dead range: silence, and nothing else to go by);
 // - it halves only on evidence of loss from hosts that answer: a retry that gets an answer
 //   means the try before it was lost. A high share of such answers is congestion; the odd
 //   one (random loss on the path) is what retries are for and changes nothing.

@@ -8,6 +8,7 @@
 
 #include <array>
 #include <cstring>
+#include <ctime>
 #include <random>
 
 #include "scan/packet.hpp"
@@ -22,10 +23,13 @@ using Clock = EventLoop::Clock;
 
 namespace {
 
-constexpr unsigned kBatch = 64;             // packets per sendmmsg / recvmmsg
-constexpr std::size_t kReceiveBytes = 256;  // what the filters let through of each packet
-constexpr unsigned kBatchesPerWakeup = 16;  // bounded work per loop turn
-constexpr int kReceiveBuffer = 32 << 20;    // replies to a burst must not overflow it
+constexpr unsigned kBatch = 64;                // packets per sendmmsg / recvmmsg
+constexpr std::size_t kReceiveBytes = 256;     // what the filters let through of each packet
+constexpr unsigned kBatchesPerWakeup = 16;     // bounded work per loop turn
+constexpr unsigned kBatchesToEmpty = 1 << 14;  // more than a full receive buffer holds
+constexpr int kReceiveBuffer = 32 << 20;       // replies to a burst must not overflow it
+// Room for one SO_TIMESTAMPNS control message.
+constexpr std::size_t kControlBytes = CMSG_SPACE(sizeof(timespec));
 
 bool same_address(const IpAddress& a, const IpAddress& b) {
   return a.family() == b.family() && std::memcmp(a.bytes(), b.bytes(), a.size()) == 0;
@@ -102,10 +106,32 @@ Result<void> attach(int fd, std::vector<sock_filter> code, const char* what) {
   return {};
 }
 
-void big_receive_buffer(int fd) {
+// A receive socket: a queue deep enough for the replies to a burst, and the kernel's arrival
+// time on each packet, so a round trip is the network's and not how long the packet then
+// waited for us (a scanner that measured its own backlog would widen its timeouts to fit).
+void prepare_receiver(int fd) {
   int size = kReceiveBuffer;
   if (sys::setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof size) < 0)
     sys::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);  // up to rmem_max
+  int on = 1;
+  sys::setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on);
+}
+
+// When a packet reached the socket, on the loop's clock: SO_TIMESTAMPNS stamps it with the
+// wall clock, so take how long ago that was and go back as far from `steady_now`.
+Clock::time_point arrival(const msghdr& header, Clock::time_point steady_now,
+                          const timespec& wall_now) {
+  for (cmsghdr* c = CMSG_FIRSTHDR(&header); c != nullptr;
+       c = CMSG_NXTHDR(const_cast<msghdr*>(&header), c)) {
+    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SO_TIMESTAMPNS) continue;
+    timespec stamp;
+    std::memcpy(&stamp, CMSG_DATA(c), sizeof stamp);
+    const auto waited = std::chrono::seconds(wall_now.tv_sec - stamp.tv_sec) +
+                        std::chrono::nanoseconds(wall_now.tv_nsec - stamp.tv_nsec);
+    if (waited <= Clock::duration(0) || waited > std::chrono::seconds(10)) return steady_now;
+    return steady_now - std::chrono::duration_cast<Clock::duration>(waited);
+  }
+  return steady_now;
 }
 
 Result<UniqueFd> raw_socket(int family, int protocol, const char* what) {
@@ -206,7 +232,9 @@ Result<void> RawEngine::open(EventLoop& loop, EngineEvents& events, std::uint32_
   auto icmp4 = raw_socket(AF_INET, IPPROTO_ICMP, "ICMP");
   if (!icmp4) return std::move(icmp4).error();
   icmp4_ = std::move(*icmp4);
-  big_receive_buffer(tcp4_.get());
+  // ICMP too: host discovery's echo and timestamp replies come in as fast as the TCP ones.
+  prepare_receiver(tcp4_.get());
+  prepare_receiver(icmp4_.get());
   if (auto r = attach(tcp4_.get(), tcp4_filter(base_port_), "IPv4 TCP"); !r) return r;
   if (auto r = attach(icmp4_.get(), icmp4_filter(), "ICMP"); !r) return r;
 
@@ -215,10 +243,11 @@ Result<void> RawEngine::open(EventLoop& loop, EngineEvents& events, std::uint32_
     tcp6_ = std::move(*tcp6);
     int offset = 16;  // the kernel fills the TCP checksum in, pseudo-header included
     sys::setsockopt(tcp6_.get(), IPPROTO_IPV6, IPV6_CHECKSUM, &offset, sizeof offset);
-    big_receive_buffer(tcp6_.get());
+    prepare_receiver(tcp6_.get());
     if (auto r = attach(tcp6_.get(), tcp6_filter(base_port_), "IPv6 TCP"); !r) return r;
     if (auto icmp6 = raw_socket(AF_INET6, IPPROTO_ICMPV6, "ICMPv6")) {
       icmp6_ = std::move(*icmp6);
+      prepare_receiver(icmp6_.get());
       icmp6_filter filter;
       ICMP6_FILTER_SETBLOCKALL(&filter);
       ICMP6_FILTER_SETPASS(ICMP6_DST_UNREACH, &filter);
@@ -451,12 +480,14 @@ void RawEngine::cancel(std::uint32_t id) {
   if (slot.id == id) slot.live = false;
 }
 
+// Before timeouts are called: everything already queued is an answer, however much that is
+// (the queues are bounded by their buffers).
 void RawEngine::poll() {
   if (closed_) return;
-  if (tcp4_) drain(tcp4_.get(), Source::V4, kBatchesPerWakeup * 4);
-  if (icmp4_) drain(icmp4_.get(), Source::V4, kBatchesPerWakeup * 4);
-  if (tcp6_) drain(tcp6_.get(), Source::Tcp6, kBatchesPerWakeup * 4);
-  if (icmp6_) drain(icmp6_.get(), Source::Icmp6, kBatchesPerWakeup * 4);
+  if (tcp4_) drain(tcp4_.get(), Source::V4, kBatchesToEmpty);
+  if (icmp4_) drain(icmp4_.get(), Source::V4, kBatchesToEmpty);
+  if (tcp6_) drain(tcp6_.get(), Source::Tcp6, kBatchesToEmpty);
+  if (icmp6_) drain(icmp6_.get(), Source::Icmp6, kBatchesToEmpty);
 }
 
 void RawEngine::close() {
@@ -478,6 +509,7 @@ unsigned RawEngine::drain(int fd, Source source, unsigned max_batches) {
   std::array<sockaddr_in6, kBatch> from;
   std::array<iovec, kBatch> iov;
   std::array<mmsghdr, kBatch> messages;
+  alignas(cmsghdr) std::array<std::array<std::uint8_t, kControlBytes>, kBatch> control;
   unsigned handled = 0;
   for (unsigned b = 0; b < max_batches; ++b) {
     for (unsigned i = 0; i < kBatch; ++i) {
@@ -487,11 +519,16 @@ unsigned RawEngine::drain(int fd, Source source, unsigned max_batches) {
       messages[i].msg_hdr.msg_namelen = sizeof from[i];
       messages[i].msg_hdr.msg_iov = &iov[i];
       messages[i].msg_hdr.msg_iovlen = 1;
+      messages[i].msg_hdr.msg_control = control[i].data();
+      messages[i].msg_hdr.msg_controllen = control[i].size();
     }
     int n = sys::recvmmsg(fd, messages.data(), kBatch, MSG_DONTWAIT);
     if (n <= 0) break;
-    received_at_ = Clock::now();
+    const Clock::time_point steady_now = Clock::now();
+    timespec wall_now;
+    clock_gettime(CLOCK_REALTIME, &wall_now);
     for (int i = 0; i < n; ++i) {
+      received_at_ = arrival(messages[i].msg_hdr, steady_now, wall_now);
       IpAddress sender;
       if (source != Source::V4) {
         auto e = Endpoint::from_sockaddr(reinterpret_cast<sockaddr*>(&from[i]),

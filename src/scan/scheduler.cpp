@@ -16,6 +16,10 @@ using std::chrono::milliseconds;
 constexpr microseconds kInitialHorizon = milliseconds(100);
 constexpr microseconds kMinHorizon = milliseconds(1);
 constexpr auto kWheelTick = milliseconds(1);
+// Probes started in one go before the loop gets a turn. A window of tens of thousands sent
+// at once has its first answers wait in the socket until the last probe is out: the
+// scanner's own queue, which it would then time as the network's.
+constexpr unsigned kBurst = 1024;
 constexpr std::uint32_t kWheelSlots = 4096;
 // Discovery sends several probes a host: one retry of each is enough (nmap's ping scan
 // retries little too).
@@ -133,8 +137,12 @@ void Scheduler::fill() {
   filling_ = true;
   const Clock::time_point now = Clock::now();
   age_young(now);
-  bool started = false;
+  unsigned started = 0;
   while (in_flight_ < slots_.size() && !free_slots_.empty()) {
+    if (started == kBurst) {  // let the loop read the answers before sending on
+      wake_at(now, now);
+      break;
+    }
     if (young_ >= window_.limit()) {
       if (!young_queue_.empty()) wake_at(young_queue_.front().at + horizon(), now);
       break;
@@ -144,7 +152,7 @@ void Scheduler::fill() {
     if (!next_work(work)) break;
     const StartStatus status = start(work, now);
     if (status == StartStatus::Started) {
-      started = true;
+      ++started;
       continue;
     }
     retries_.push_front(work);  // not sent: first in line next time
@@ -160,7 +168,7 @@ void Scheduler::fill() {
     }
     break;
   }
-  if (started) each_engine([](Engine& e) { e.flush(); });
+  if (started > 0) each_engine([](Engine& e) { e.flush(); });
   filling_ = false;
   stats_.max_in_flight = std::max<std::size_t>(stats_.max_in_flight, in_flight_);
   stats_.max_retry_queue = std::max(stats_.max_retry_queue, retries_.size());
@@ -314,7 +322,11 @@ void Scheduler::answered(const Reply& reply) {
   }
   Host& host = hosts_[slot.host];
   const auto rtt = std::max(Micros(0), duration_cast<Micros>(reply.at - slot.sent));
-  if (slot.attempt == 0 && reply.answer != Answer::Unreachable) sample(host, rtt);
+  // Every try is a probe of its own (a socket, or a source port and sequence number), so
+  // its answer times exactly that try: retries are sampled too. Not sampling them would
+  // freeze the timing a burst of loss left behind for as long as retries are all that is
+  // sent.
+  if (reply.answer != Answer::Unreachable) sample(host, rtt);
   window_.answered(reply.at, slot.attempt > 0);
   if (stats_.min_window == 0 || window_.window() < stats_.min_window)
     stats_.min_window = window_.window();
@@ -614,13 +626,22 @@ ScanCheckpoint Scheduler::checkpoint() const {
   return c;
 }
 
-Scheduler::Micros Scheduler::timeout_for(const Host& host, unsigned attempt) const {
-  Micros t = host.rtt.samples() > 0     ? host.rtt.timeout()
-             : group_rtt_.samples() > 0 ? group_rtt_.timeout()
-                                        : Micros(o_.timeout);
+// A host that has answered backs off per retry: its silence now may be a queue on its path.
+// One that never has gets the same timeout every try: its silence says nothing about any
+// path (silence is not congestion), and doubling would only make a dead range cost
+// 1 + 2 + 4 timeouts instead of 3.
+std::chrono::microseconds probe_timeout(const RttEstimator& host, const RttEstimator& group,
+                                        const ScanOptions& o, unsigned attempt) {
+  using Micros = std::chrono::microseconds;
+  if (host.samples() == 0) return group.samples() > 0 ? group.timeout() : Micros(o.timeout);
+  Micros t = host.timeout();
   for (unsigned i = 0; i < attempt; ++i)
-    t *= 2;  // back off per retry
-  return std::min(t, Micros(std::max(o_.max_timeout, o_.timeout)) * 2);
+    t *= 2;
+  return std::min(t, Micros(std::max(o.max_timeout, o.timeout)) * 2);
+}
+
+Scheduler::Micros Scheduler::timeout_for(const Host& host, unsigned attempt) const {
+  return probe_timeout(host.rtt, group_rtt_, o_, attempt);
 }
 
 // How long the hosts that answer take to: the group's srtt + 4·rttvar, within
@@ -631,7 +652,7 @@ Scheduler::Micros Scheduler::horizon() const {
   return std::clamp<Micros>(h, kMinHorizon, std::max<Micros>(kMinHorizon, o_.timeout));
 }
 
-// An unambiguous round trip (an answer to a first try: Karn's rule).
+// An unambiguous round trip: the answer to one try.
 void Scheduler::sample(Host& host, Micros rtt) {
   host.rtt.sample(rtt);
   group_rtt_.sample(rtt);

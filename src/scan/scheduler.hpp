@@ -59,6 +59,11 @@ struct ScanPlan {
   std::uint32_t max_in_flight = 4096;
 };
 
+// How long try `attempt` (0: the first) of a probe to a host waits for its answer, given
+// what the host's and the group's estimators have learned.
+std::chrono::microseconds probe_timeout(const RttEstimator& host, const RttEstimator& group,
+                                        const ScanOptions& o, unsigned attempt);
+
 class Scheduler final : private EngineEvents {
  public:
   using Clock = EventLoop::Clock;

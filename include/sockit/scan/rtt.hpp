@@ -1,7 +1,9 @@
 // RttEstimator: round-trip time smoothing and the timeout that follows from it, after
 // RFC 6298 (TCP's retransmission timer): srtt, rttvar, timeout = srtt + 4·rttvar, clamped.
-// One per scanned host. Feed it only unambiguous samples (answers to a first try: Karn's
-// rule), never a retry's answer, which can't be matched to one send.
+// One per scanned host. Feed it only unambiguous samples (Karn's rule): an answer that is
+// known to belong to one send. A scanner's tries are separate probes (another socket, or
+// another source port and sequence number), so an answer to a retry is as unambiguous as
+// an answer to a first try.
 #pragma once
 
 #include <algorithm>

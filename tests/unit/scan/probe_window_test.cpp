@@ -113,15 +113,34 @@ TEST_F(ProbeWindowTest, AnsweredRetriesAtCongestionRatesHalveTheWindow) {
   EXPECT_GE(w.window(), ProbeWindow::kMinWindow);
 }
 
-TEST_F(ProbeWindowTest, NothingAnsweredLeavesTheCapOpen) {
-  // Nothing answers (every port filtered): no round trip to size the cap by.
-  ProbeWindow w(1024, Micros(100'000));
+TEST_F(ProbeWindowTest, NothingAnsweredLeavesTheCapOpenAndSilenceWidensTheWindow) {
+  // Nothing answers (every port filtered): no round trip to size the cap by, and no loss to
+  // read, so a dead range is swept as fast as the slots allow, not at the initial window.
+  ProbeWindow w(2048, Micros(100'000));
   for (int i = 0; i < 100; ++i) {
     now += milliseconds(1);
     w.aged(now, Micros(100'000));
   }
-  EXPECT_EQ(w.cap(), 1024u);
-  EXPECT_EQ(w.window(), ProbeWindow::kInitialWindow);
+  EXPECT_EQ(w.cap(), 2048u);
+  EXPECT_EQ(w.window(), ProbeWindow::kInitialWindow + 100);
+  for (int i = 0; i < 2000; ++i) {
+    now += Micros(10);
+    w.aged(now, Micros(100'000));
+  }
+  EXPECT_EQ(w.limit(), 2048u);
+}
+
+TEST_F(ProbeWindowTest, OnceAHostAnswersSilenceNoLongerWidensTheWindow) {
+  // A lost first try ages before its retry is answered: with answers to go by, aging must
+  // not undo what the loss rule decides.
+  ProbeWindow w(4096, Micros(100'000));
+  answers(w, 10, milliseconds(1), Micros(1'000));
+  const double before = w.window();
+  for (int i = 0; i < 500; ++i) {
+    now += Micros(10);
+    w.aged(now, Micros(4'000));
+  }
+  EXPECT_EQ(w.window(), before);
 }
 
 TEST_F(ProbeWindowTest, OutOfDescriptorsShrinksForGood) {

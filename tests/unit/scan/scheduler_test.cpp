@@ -155,6 +155,38 @@ TEST(Scheduler, SilenceFromDeadHostsDoesNotHoldUpLiveOnes) {
   EXPECT_GE(s.stats().min_window, ProbeWindow::kInitialWindow);
 }
 
+TEST(ProbeTimeout, AHostThatNeverAnsweredGetsTheSameTimeoutEveryTry) {
+  ScanOptions o = options({80});
+  o.timeout = milliseconds(1000);
+  o.max_timeout = milliseconds(3000);
+  const auto us = [](auto d) { return std::chrono::duration_cast<std::chrono::microseconds>(d); };
+  RttEstimator host(o.timeout, o.min_timeout, o.max_timeout);
+  RttEstimator group(o.timeout, o.min_timeout, o.max_timeout);
+  // Nothing answered anywhere: the configured timeout, every try.
+  for (unsigned attempt = 0; attempt < 3; ++attempt)
+    EXPECT_EQ(probe_timeout(host, group, o, attempt), us(o.timeout));
+  // Other hosts answered in ~20 ms: what they taught, every try.
+  for (int i = 0; i < 8; ++i)
+    group.sample(milliseconds(20));
+  for (unsigned attempt = 0; attempt < 3; ++attempt)
+    EXPECT_EQ(probe_timeout(host, group, o, attempt), group.timeout());
+  EXPECT_LT(group.timeout(), us(o.timeout));
+}
+
+TEST(ProbeTimeout, AHostThatAnsweredBacksOffPerRetryWithinTwiceTheMaximum) {
+  ScanOptions o = options({80});
+  o.timeout = milliseconds(1000);
+  o.max_timeout = milliseconds(3000);
+  RttEstimator host(o.timeout, o.min_timeout, o.max_timeout);
+  RttEstimator group(o.timeout, o.min_timeout, o.max_timeout);
+  host.sample(milliseconds(400));
+  const auto first = probe_timeout(host, group, o, 0);
+  EXPECT_EQ(first, host.timeout());
+  EXPECT_EQ(probe_timeout(host, group, o, 1), 2 * first);
+  EXPECT_EQ(probe_timeout(host, group, o, 2), 4 * first);
+  EXPECT_EQ(probe_timeout(host, group, o, 6), std::chrono::microseconds(6'000'000));
+}
+
 TEST(Scheduler, RetriesOnlyForUnansweredProbes) {
   GeneratedTargets targets(50);
   ScanOptions o = options({22, 80, 443});
