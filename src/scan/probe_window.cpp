@@ -34,21 +34,23 @@ void ProbeWindow::host_left(Micros min) {
   if (hosts_sampled_ > 0) base_rtt_us_ = static_cast<double>(min_rtt_sum_) / hosts_sampled_;
 }
 
-void ProbeWindow::answered(Clock::time_point now, bool retry) {
+void ProbeWindow::answered(Clock::time_point now, Answer a) {
   if (recent_answers_ >= kLossWindow) {
     recent_answers_ = recent_answers_ * 3 / 4;
     recent_retried_ = recent_retried_ * 3 / 4;
   }
   ++recent_answers_;
-  if (retry) ++recent_retried_;
-  if (retry && recent_answers_ >= kLossWindow / 2 &&
+  if (a.retry) ++recent_retried_;
+  if (a.retry && recent_answers_ >= kLossWindow / 2 &&
       static_cast<double>(recent_retried_) / recent_answers_ > kCongestionLoss) {
     window_ = std::max<double>(std::min(kMinWindow, max_in_flight_), window_ * 0.5);
     recent_answers_ = recent_retried_ = 0;  // judge the new window on fresh evidence
-  } else if (window_ < max_in_flight_) {
+  } else if (!a.delayed && window_ < max_in_flight_) {
     window_ = std::min<double>(max_in_flight_, window_ + 1);
   }
-  completed(now);
+  // A probe is done once: when it aged out, or now. Counting a late answer again would make
+  // a path that delays answers past the horizon look faster than it is.
+  if (!a.aged) completed(now);
 }
 
 void ProbeWindow::aged(Clock::time_point now, Micros horizon) {

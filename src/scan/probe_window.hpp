@@ -7,6 +7,9 @@
 // no window at all; the window moves only on what answering hosts show:
 // - every answer widens it by one (slow start); so does a probe that ages out before any
 //   host has answered at all (a dead range: silence, and nothing else to go by);
+// - but an answer whose round trip is well over its host's smallest does not: a queue is
+//   growing on the path, and a wider window would only make it longer (HyStart's rule, on
+//   every answer rather than once);
 // - it halves only on evidence of loss from hosts that answer: a retry that gets an answer
 //   means the try before it was lost. A high share of such answers is congestion; the odd
 //   one (random loss on the path) is what retries are for and changes nothing.
@@ -54,8 +57,13 @@ class ProbeWindow {
   void host_min_rtt(Micros old_min, Micros new_min);  // old_min 0: the host's first sample
   void host_left(Micros min);
 
-  // A probe was answered at `now`; `retry`: it was a retry, so an earlier try was lost.
-  void answered(Clock::time_point now, bool retry);
+  struct Answer {
+    bool retry = false;    // it was a retry: an earlier try was lost
+    bool delayed = false;  // its round trip is well over its host's smallest: a queue grows
+    bool aged = false;     // it had aged out already (and was counted as done then)
+  };
+  // A probe was answered at `now`.
+  void answered(Clock::time_point now, Answer answer);
   // A young probe passed the horizon `horizon` unanswered (it still waits for its timeout).
   void aged(Clock::time_point now, Micros horizon);
   // Out of descriptors with `in_flight` open: use a few fewer from now on.

@@ -316,6 +316,7 @@ void Scheduler::answered(const Reply& reply) {
   Slot& slot = slots_[index];
   if (!slot.live || slot.generation != reply.id >> kSlotBits) return;  // stale: already decided
   wheel_.remove(index);
+  const bool aged = !slot.young;
   if (slot.young) {
     slot.young = false;
     --young_;
@@ -327,7 +328,10 @@ void Scheduler::answered(const Reply& reply) {
   // freeze the timing a burst of loss left behind for as long as retries are all that is
   // sent.
   if (reply.answer != Answer::Unreachable) sample(host, rtt);
-  window_.answered(reply.at, slot.attempt > 0);
+  // Well over the host's smallest round trip (a quarter more, and 2 ms for a busy machine's
+  // jitter): the answer waited in a queue.
+  const bool delayed = host.min_rtt_us != 0 && rtt.count() > host.min_rtt_us * 5 / 4 + 2000;
+  window_.answered(reply.at, {.retry = slot.attempt > 0, .delayed = delayed, .aged = aged});
   if (stats_.min_window == 0 || window_.window() < stats_.min_window)
     stats_.min_window = window_.window();
   if (slot.discovery) return discovered(index, reply, static_cast<std::uint32_t>(rtt.count()));
@@ -644,11 +648,14 @@ Scheduler::Micros Scheduler::timeout_for(const Host& host, unsigned attempt) con
   return probe_timeout(host.rtt, group_rtt_, o_, attempt);
 }
 
-// How long the hosts that answer take to: the group's srtt + 4·rttvar, within
+// How long the hosts that answer take to: the group's srtt + 4·rttvar (2·srtt at least), within
 // [kMinHorizon, the first-try timeout].
 Scheduler::Micros Scheduler::horizon() const {
   if (group_rtt_.samples() == 0) return std::min<Micros>(kInitialHorizon, o_.timeout);
-  const Micros h = group_rtt_.srtt() + 4 * group_rtt_.rttvar();
+  // Twice the round trip at least, as the timeout: with thousands of agreeing samples
+  // rttvar is ~0, and a probe sent while a queue fills takes longer than the srtt of now.
+  // Aging it early would free its place for one more probe into that queue.
+  const Micros h = std::max(group_rtt_.srtt() + 4 * group_rtt_.rttvar(), 2 * group_rtt_.srtt());
   return std::clamp<Micros>(h, kMinHorizon, std::max<Micros>(kMinHorizon, o_.timeout));
 }
 

@@ -1,5 +1,8 @@
 // RttEstimator: round-trip time smoothing and the timeout that follows from it, after
-// RFC 6298 (TCP's retransmission timer): srtt, rttvar, timeout = srtt + 4·rttvar, clamped.
+// RFC 6298 (TCP's retransmission timer): srtt, rttvar, timeout = srtt + 4·rttvar, clamped;
+// and never under 2·srtt. RFC 6298 expects about one sample a round trip; a scanner takes
+// thousands, so rttvar all but vanishes when the samples agree, and a round trip that then
+// grows (a queue filling) would outrun a timeout of srtt + ~0.
 // One per scanned host. Feed it only unambiguous samples (Karn's rule): an answer that is
 // known to belong to one send. A scanner's tries are separate probes (another socket, or
 // another source port and sequence number), so an answer to a retry is as unambiguous as
@@ -28,7 +31,7 @@ class RttEstimator {
       srtt_ = (7 * srtt_ + rtt) / 8;        // alpha = 1/8
     }
     ++samples_;
-    timeout_ = std::clamp(srtt_ + 4 * rttvar_, min_, max_);
+    timeout_ = std::clamp(std::max(srtt_ + 4 * rttvar_, 2 * srtt_), min_, max_);
   }
 
   Duration timeout() const noexcept { return timeout_; }

@@ -19,7 +19,7 @@ class ProbeWindowTest : public ::testing::Test {
     sampled_ = true;
     for (int i = 0; i < n; ++i) {
       now += span / n;
-      w.answered(now, false);
+      w.answered(now, {});
     }
   }
   bool sampled_ = false;
@@ -60,13 +60,13 @@ TEST_F(ProbeWindowTest, BaseRoundTripIsTheMeanOfTheHostsMinima) {
   w.host_min_rtt(Micros(30'000), Micros(20'000));  // host 2 got faster: mean 15 ms
   for (int i = 0; i < 2000; ++i) {
     now += Micros(100);  // 10 per ms
-    w.answered(now, false);
+    w.answered(now, {});
   }
   EXPECT_NEAR(w.cap(), 2 * 10 * 15, 40);
   w.host_left(Micros(10'000));  // only the 20 ms host is left
   for (int i = 0; i < 200; ++i) {
     now += Micros(100);
-    w.answered(now, false);
+    w.answered(now, {});
   }
   EXPECT_NEAR(w.cap(), 2 * 10 * 20, 40);
 }
@@ -81,7 +81,7 @@ TEST_F(ProbeWindowTest, SilenceNeitherShrinksTheWindowNorClosesTheCap) {
     if (i % 2 == 0) {
       w.aged(now, Micros(4'000));
     } else {
-      w.answered(now, false);
+      w.answered(now, {});
     }
   }
   EXPECT_GE(w.window(), before);
@@ -90,13 +90,45 @@ TEST_F(ProbeWindowTest, SilenceNeitherShrinksTheWindowNorClosesTheCap) {
   EXPECT_NEAR(w.cap(), 2 * 20 * (0.5 * 1'000 + 0.5 * 4'000) / 1'000, 15);
 }
 
+TEST_F(ProbeWindowTest, DelayedAnswersStopTheWindowGrowing) {
+  // Round trips well over the smallest: a queue is filling on the path. Answers still come
+  // (no loss yet), but a wider window would only lengthen the queue.
+  ProbeWindow w(65536, Micros(100'000));
+  answers(w, 600, milliseconds(60), Micros(20'000));
+  const double before = w.window();
+  for (int i = 0; i < 1000; ++i) {
+    now += Micros(10);
+    w.answered(now, {.delayed = true});
+  }
+  EXPECT_EQ(w.window(), before);
+  w.answered(now, {});
+  EXPECT_EQ(w.window(), before + 1);
+}
+
+TEST_F(ProbeWindowTest, AnAnswerAfterItsProbeAgedIsNotCountedTwice) {
+  // A path that delays answers past the horizon: each probe ages, then is answered. If both
+  // counted as completions the rate, and with it the cap, would double and let more probes
+  // into the queue that delays them.
+  ProbeWindow once(65536, Micros(100'000)), twice(65536, Micros(100'000));
+  once.host_min_rtt(Micros(0), Micros(20'000));
+  twice.host_min_rtt(Micros(0), Micros(20'000));
+  for (int i = 0; i < 4000; ++i) {
+    now += Micros(50);
+    once.aged(now, Micros(40'000));
+    once.answered(now, {.aged = true});
+    twice.aged(now, Micros(40'000));
+    twice.answered(now, {});
+  }
+  EXPECT_LT(once.cap(), twice.cap() * 3 / 4);
+}
+
 TEST_F(ProbeWindowTest, RandomLossDoesNotShrinkTheWindow) {
   ProbeWindow w(4096, Micros(100'000));
   answers(w, 600, milliseconds(60), Micros(1'000));
   const double before = w.window();
   for (int i = 0; i < 1000; ++i) {  // 2 % of answers come to a retry
     now += Micros(100);
-    w.answered(now, i % 50 == 0);
+    w.answered(now, {.retry = i % 50 == 0});
   }
   EXPECT_GE(w.window(), before);
 }
@@ -107,7 +139,7 @@ TEST_F(ProbeWindowTest, AnsweredRetriesAtCongestionRatesHalveTheWindow) {
   const double before = w.window();
   for (int i = 0; i < 400; ++i) {  // half of the answers needed a retry: congestion
     now += Micros(100);
-    w.answered(now, i % 2 == 0);
+    w.answered(now, {.retry = i % 2 == 0});
   }
   EXPECT_LT(w.window(), before * 0.75);
   EXPECT_GE(w.window(), ProbeWindow::kMinWindow);

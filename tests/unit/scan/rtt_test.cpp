@@ -70,6 +70,16 @@ TEST(RttEstimator, SteadySamplesShrinkTheVariance) {
   EXPECT_EQ(e.timeout(), milliseconds(100)) << "50 ms + ~0 is below the floor";
 }
 
+TEST(RttEstimator, AgreeingSamplesStillLeaveTwiceTheRoundTrip) {
+  // Thousands of samples a round trip (a scanner's): the variance vanishes, but a queue
+  // that starts to fill must not turn every answer into a timeout.
+  auto e = estimator();
+  for (int i = 0; i < 1000; ++i)
+    e.sample(milliseconds(300));
+  EXPECT_LT(e.rttvar(), us(10));
+  EXPECT_EQ(e.timeout(), milliseconds(600));
+}
+
 TEST(RttEstimator, TimeoutIsClampedToMinAndMax) {
   auto fast = estimator();
   fast.sample(us(100));  // 100 + 4·50 = 300 µs, far below the 100 ms floor
