@@ -630,16 +630,18 @@ ScanCheckpoint Scheduler::checkpoint() const {
   return c;
 }
 
-// A host that has answered backs off per retry: its silence now may be a queue on its path.
-// One that never has gets the same timeout every try: its silence says nothing about any
-// path (silence is not congestion), and doubling would only make a dead range cost
-// 1 + 2 + 4 timeouts instead of 3.
+// A host that has answered backs off from its second retry on: one lost try is most often
+// the path's random loss, and the first retry waits no longer than the try it repeats; a
+// second loss in a row may be a queue or a round trip that jumped, so it doubles from
+// there. A host that never answered gets the same timeout every try: its silence says
+// nothing about any path (silence is not congestion), and doubling would only make a dead
+// range cost 1 + 2 + 4 timeouts instead of 3.
 std::chrono::microseconds probe_timeout(const RttEstimator& host, const RttEstimator& group,
                                         const ScanOptions& o, unsigned attempt) {
   using Micros = std::chrono::microseconds;
   if (host.samples() == 0) return group.samples() > 0 ? group.timeout() : Micros(o.timeout);
   Micros t = host.timeout();
-  for (unsigned i = 0; i < attempt; ++i)
+  for (unsigned i = 1; i < attempt; ++i)
     t *= 2;
   return std::min(t, Micros(std::max(o.max_timeout, o.timeout)) * 2);
 }
@@ -661,12 +663,27 @@ Scheduler::Micros Scheduler::horizon() const {
 
 // An unambiguous round trip: the answer to one try.
 void Scheduler::sample(Host& host, Micros rtt) {
+  const bool first = group_rtt_.samples() == 0;
   host.rtt.sample(rtt);
   group_rtt_.sample(rtt);
+  if (first) retime_in_flight();
   const auto us = static_cast<std::uint32_t>(std::max<std::int64_t>(1, rtt.count()));
   if (host.min_rtt_us == 0 || us < host.min_rtt_us) {
     window_.host_min_rtt(Micros(host.min_rtt_us), Micros(us));
     host.min_rtt_us = us;
+  }
+}
+
+// The scan's first answer. The probes already out were given the configured timeout (no
+// round trip was known); give them the one this answer teaches, or a probe lost among the
+// first few would hold the end of the scan for a whole --timeout.
+void Scheduler::retime_in_flight() {
+  const Clock::time_point now = Clock::now();
+  for (std::uint32_t i = 0; i < slots_.size(); ++i) {
+    const Slot& slot = slots_[i];
+    if (!slot.live || !wheel_.scheduled(i)) continue;
+    wheel_.remove(i);
+    wheel_.add(i, std::max(now, slot.sent + timeout_for(hosts_[slot.host], slot.attempt)));
   }
 }
 

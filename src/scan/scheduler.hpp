@@ -180,6 +180,7 @@ class Scheduler final : private EngineEvents {
   Micros timeout_for(const Host& host, unsigned attempt) const;
   Micros horizon() const;
   void sample(Host& host, Micros rtt);
+  void retime_in_flight();
 
   const TargetSource& targets_;
   const ScanOptions& o_;

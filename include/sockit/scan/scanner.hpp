@@ -13,11 +13,12 @@
 // Timing: each host has an RTT estimator (RFC 6298) fed by every answer (each try is a
 // probe of its own); hosts that have not answered yet start from what the others' answers
 // taught (a group estimator), and before any answer from `timeout`. A probe waits
-// max(min_timeout, srtt + 4·rttvar), doubling per retry for a host that has answered (one
-// that never has gets the same timeout every try). Silence is not congestion: a probe
-// unanswered past the hosts' answer horizon stops counting against the window and waits as
-// a timer-wheel entry; the window shrinks only when retries get answers (the first try was
-// lost) often, never for dead hosts or firewalled ports.
+// max(min_timeout, srtt + 4·rttvar, 2·srtt), doubling from the second retry on for a host
+// that has answered (one that never has gets the same timeout every try). Silence is not
+// congestion: a probe unanswered past the hosts' answer horizon stops counting against the
+// window and waits as a timer-wheel entry; the window shrinks only when retries get answers
+// (the first try was lost) often, and stops growing while answers queue, never for dead
+// hosts or firewalled ports.
 // Memory follows the work in flight: hosts are taken in (scrambled) order as the ones being
 // scanned finish, at most max_hosts at once; results go to the sink as they come.
 // Threads: the scheduler runs on the calling thread; the connect engine adds `threads - 1`

@@ -173,7 +173,7 @@ TEST(ProbeTimeout, AHostThatNeverAnsweredGetsTheSameTimeoutEveryTry) {
   EXPECT_LT(group.timeout(), us(o.timeout));
 }
 
-TEST(ProbeTimeout, AHostThatAnsweredBacksOffPerRetryWithinTwiceTheMaximum) {
+TEST(ProbeTimeout, AHostThatAnsweredBacksOffFromItsSecondRetryWithinTwiceTheMaximum) {
   ScanOptions o = options({80});
   o.timeout = milliseconds(1000);
   o.max_timeout = milliseconds(3000);
@@ -182,9 +182,43 @@ TEST(ProbeTimeout, AHostThatAnsweredBacksOffPerRetryWithinTwiceTheMaximum) {
   host.sample(milliseconds(400));
   const auto first = probe_timeout(host, group, o, 0);
   EXPECT_EQ(first, host.timeout());
-  EXPECT_EQ(probe_timeout(host, group, o, 1), 2 * first);
-  EXPECT_EQ(probe_timeout(host, group, o, 2), 4 * first);
+  EXPECT_EQ(probe_timeout(host, group, o, 1), first);  // one loss: the path's random loss
+  EXPECT_EQ(probe_timeout(host, group, o, 2), 2 * first);
+  EXPECT_EQ(probe_timeout(host, group, o, 3), 4 * first);
   EXPECT_EQ(probe_timeout(host, group, o, 6), std::chrono::microseconds(6'000'000));
+}
+
+TEST(Scheduler, AProbeLostBeforeTheFirstAnswerWaitsWhatThatAnswerTaught) {
+  // The first probe of the scan is lost (its retry is answered); every other probe is
+  // answered in 1 ms. It went out before any round trip was known, with the configured
+  // timeout of a minute: once the first answer is in, it must be retimed to what that
+  // answer teaches (~100 ms), not hold the scan for the minute.
+  GeneratedTargets targets(1);
+  ScanOptions o = options({});
+  for (std::uint16_t p = 1; p <= 200; ++p)
+    o.ports.push_back(p);
+  o.sequential = true;
+  o.timeout = milliseconds(60'000);
+  o.max_timeout = milliseconds(60'000);
+  bool dropped = false;
+  FakeEngine engine(
+      [&](const Probe& p) {
+        if (!dropped && p.attempt == 0) {
+          dropped = true;
+          return FakeEngine::Verdict::Silent;
+        }
+        return FakeEngine::Verdict::Closed;
+      },
+      milliseconds(1));
+  RecordingSink sink;
+  o.keep_closed = true;
+  Scheduler s(targets, o, plan(engine, 4096), sink, {});
+  auto summary = s.run();
+  ASSERT_TRUE(summary) << summary.error().message();
+  EXPECT_EQ(engine.lost_, 1u);
+  EXPECT_EQ(sink.closed, 200u);
+  EXPECT_EQ(sink.filtered, 0u);
+  EXPECT_LT(summary->elapsed, std::chrono::seconds(30));
 }
 
 TEST(Scheduler, RetriesOnlyForUnansweredProbes) {
