@@ -63,9 +63,9 @@ clean:
 bench-serve: deps
 	bench/serve_bench.sh $(if $(QUICK),--quick)
 
-# sockit scan vs nmap -sT -T4 (and -sS, and masscan where it works): loopback -p-, a 20 ms /
-# 1 % loss path -p-, a /24 x 1024 ports, all in private network namespaces
-# (bench/scan_bench.sh; root; ~10 min, QUICK=1 for ~4 min).
+# sockit scan -sT and -sS vs nmap -sT/-sS -T4, masscan and zmap: loopback -p-, a 20 ms / 1 %
+# loss path -p-, a /24 x 1024 ports, a filtered /22 and a /16 answered by one namespace, all
+# in private network namespaces (bench/scan_bench.sh; root; ~25 min, QUICK=1 for ~10 min).
 .PHONY: bench-scan
 bench-scan: deps
 	bench/scan_bench.sh $(if $(QUICK),--quick)

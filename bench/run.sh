@@ -20,9 +20,11 @@
 #   check    the load generator against independent ones: iperf3 for bulk throughput, and
 #            bench/pyclient.py (Python asyncio) for ping-pong at 1 and 10 connections.
 #
-# --quick: one repetition of short runs and scan_bench --quick --reps 1, about 4 minutes; it
+# --quick: one repetition of short runs and scan_bench --quick --reps 1 (about 4 minutes, and
+# the scan part as long again and more: nmap alone spends ~2 minutes on the filtered /22); it
 # writes its report to build/suite/report/ and leaves docs/ alone (--out docs to override).
-# The full run (3 repetitions) takes about 20 minutes and writes docs/. Needs root (network
+# The full run (3 repetitions) takes about 20 minutes, and the full scan benchmark about 25
+# more, and writes docs/. Needs root (network
 # namespaces, RLIMIT_NOFILE, nice); installs missing Debian packages with apt-get. Every load is
 # bounded in time; 127.0.0.1 only; every server is killed on exit, however the script ends.
 set -euo pipefail
